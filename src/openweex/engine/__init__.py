@@ -1,0 +1,1 @@
+"""The deterministic exchange core: order books, ledger, market data. No I/O, no clock."""

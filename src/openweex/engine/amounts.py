@@ -1,0 +1,36 @@
+"""Every money formula of the engine, in one place.
+
+Units: price in ticks, quantity in lots, balances in the coin's smallest unit.
+
+* notional (quote units) = price x lots x ``symbol.notional_mult``; always exact because the
+  quote coin's scale covers ``price_scale + quantity_scale``.
+* base amount (base units) = lots x ``symbol.base_mult``.
+* fee = ceil(amount x rate / 10**8): charged in the coin the user receives and rounded UP to
+  that coin's smallest unit, i.e. in the exchange's favour. Since rate <= 1 the fee never
+  exceeds the amount received.
+* a limit buy freezes price x quantity of quote; a sell freezes its base quantity; a market
+  buy freezes the quote amount it may spend.
+* a market buy spends its quote budget level by level: at a level of price p it buys
+  floor(budget / notional(p, 1)) lots at most. The budget left over when no further whole lot
+  can be bought, or the book is empty, is released.
+"""
+
+from __future__ import annotations
+
+from openweex.domain.markets import FEE_DEN, Symbol
+
+
+def notional(sym: Symbol, price: int, lots: int) -> int:
+    return price * lots * sym.notional_mult
+
+
+def base_amount(sym: Symbol, lots: int) -> int:
+    return lots * sym.base_mult
+
+
+def fee(amount: int, rate: int) -> int:
+    return -((-amount * rate) // FEE_DEN)
+
+
+def affordable_lots(sym: Symbol, price: int, budget: int) -> int:
+    return budget // (price * sym.notional_mult)
