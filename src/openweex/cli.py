@@ -1,7 +1,93 @@
-"""Command-line entry point."""
+"""Command line: ``openweex serve | admin ... | data ... | client ...``.
+
+Thin layers: ``serve`` runs :mod:`openweex.server`; ``admin`` wraps the admin HTTP API;
+``data`` inspects and maintains a data directory; ``client`` wraps the SDK.
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
 
-def main() -> None:
-    raise SystemExit("openweex: not implemented yet")
+from openweex import __version__
+from openweex.domain.markets import MarketConfigError, Markets, default_markets, parse_markets
+
+
+def load_markets(path: str | None) -> Markets:
+    if path is None:
+        return default_markets()
+    try:
+        return parse_markets(Path(path).read_text())
+    except OSError as exc:
+        raise SystemExit(f"openweex: cannot read config {path}: {exc.strerror}") from exc
+    except MarketConfigError as exc:
+        raise SystemExit(f"openweex: bad config {path}: {exc}") from exc
+
+
+def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="run the exchange (REST + WebSocket on one port)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    p.add_argument("--data-dir", default="./openweex-data", type=Path)
+    p.add_argument("--config", help="TOML file with coins and symbols")
+    p.add_argument("--admin-token", help="admin API secret (or env OPENWEEX_ADMIN_TOKEN)")
+    p.add_argument("--demo", action="store_true", help="demo trader + market makers")
+    p.add_argument("--seed", type=int, default=1, help="seed of the demo market makers")
+    p.add_argument("--no-rate-limits", action="store_true", help="turn rate limits off")
+    p.add_argument("--log-level", default="info")
+    p.add_argument("--snapshot-every", type=int, default=200_000, help="commands between snapshots")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from openweex.server import ServeOptions, serve
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    if args.log_level.upper() != "DEBUG":
+        logging.getLogger("openweex.access").setLevel(logging.WARNING)
+    markets = load_markets(args.config)
+    opts = ServeOptions(
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        admin_token=args.admin_token,
+        rate_limits=not args.no_rate_limits,
+        runtime_options={"snapshot_every": args.snapshot_every},
+    )
+    if args.demo:
+        from openweex.sim.demo import demo_starter
+
+        opts.starters.append(demo_starter(markets, seed=args.seed))
+    try:
+        return asyncio.run(serve(markets, opts))
+    except KeyboardInterrupt:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openweex", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"openweex {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _serve_parser(sub)
+    from openweex.cli_admin import add_admin_parser, add_data_parser
+
+    add_admin_parser(sub)
+    add_data_parser(sub)
+    try:
+        from openweex.client.cli import add_client_parser
+    except ImportError:  # the SDK command line is optional
+        pass
+    else:
+        add_client_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        sys.exit(cmd_serve(args))
+    sys.exit(args.func(args))

@@ -1,0 +1,3 @@
+from openweex.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""REST endpoints, one module per section of the contract."""

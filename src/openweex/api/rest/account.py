@@ -1,0 +1,106 @@
+"""Account endpoints: assets, bills, transfer records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openweex.api import wire
+from openweex.api.params import coin_param, fail, id_param, limit_param, opt_int, opt_str
+from openweex.api.routing import READ, Ctx, route
+from openweex.domain import errors
+from openweex.storage.readmodels import Page
+
+S = "string"
+HISTORY_MS = 90 * 24 * 3600 * 1000
+
+
+def id_page(ctx: Ctx, after_name: str = "after", before_name: str = "before") -> Page:
+    """Cursor paging by id: ``after`` older than, ``before`` newer than."""
+    after = id_param(ctx.params, after_name)
+    before = id_param(ctx.params, before_name)
+    if after is not None and before is not None and before >= after:
+        raise fail(errors.START_AFTER_END)
+    return Page(after, before, limit_param(ctx.params, 100, 500))
+
+
+@route("GET", "/api/spot/v1/account/assets", permission=READ)
+async def assets(ctx: Ctx) -> Any:
+    """Balances of every coin the user holds (available, frozen, lock)."""
+    acct = ctx.api.runtime.exchange.accounts[ctx.uid]
+    coins = ctx.api.markets.coins
+    out = []
+    for name, b in acct.balances.items():
+        out.append(
+            wire.asset_json(
+                coins[name], b.available, b.frozen, b.locked, acct.utime.get(name, acct.ctime)
+            )
+        )
+    return out
+
+
+@route(
+    "POST",
+    "/api/spot/v1/account/bills",
+    permission=READ,
+    params=(
+        ("coinId", "integer", False),
+        ("groupType", S, False),
+        ("bizType", S, False),
+        ("after", S, False),
+        ("before", S, False),
+        ("limit", "integer", False),
+    ),
+)
+async def bills(ctx: Ctx) -> Any:
+    """Balance movements, newest first, paged by billId."""
+    m = ctx.api.markets
+    coin_id = opt_int(ctx.params, "coinId")
+    coin = None
+    if coin_id is not None:
+        c = m.coins_by_id.get(coin_id)
+        if c is None:
+            raise fail(errors.PARAM_INVALID, f"unknown coinId {coin_id}")
+        coin = c.name
+    group = opt_str(ctx.params, "groupType")
+    biz = opt_str(ctx.params, "bizType")
+    rows = ctx.api.runtime.store.bills(
+        ctx.uid, coin, group, biz, id_page(ctx), ctx.now - HISTORY_MS
+    )
+    return [wire.bill_json(m, b) for b in rows]
+
+
+@route(
+    "GET",
+    "/api/spot/v1/account/transferRecords",
+    permission=READ,
+    params=(
+        ("coinId", "integer", False),
+        ("fromType", S, False),
+        ("after", S, False),
+        ("before", S, False),
+        ("limit", "integer", False),
+    ),
+)
+async def transfer_records(ctx: Ctx) -> Any:
+    """Transfers, newest first; ``after``/``before`` are tradeTime cursors (ms)."""
+    m = ctx.api.markets
+    coin = None
+    coin_id = opt_int(ctx.params, "coinId")
+    if coin_id is not None:
+        c = m.coins_by_id.get(coin_id)
+        if c is None:
+            raise fail(errors.PARAM_INVALID, f"unknown coinId {coin_id}")
+        coin = c.name
+    from_type = opt_str(ctx.params, "fromType")
+    page = id_page(ctx)
+    since = ctx.now - HISTORY_MS
+    for cursor in (page.after, page.before):
+        if cursor is not None and cursor < since:
+            raise fail(errors.HISTORY_TOO_OLD)
+    rows = ctx.api.runtime.store.transfers(
+        ctx.uid, coin, from_type.upper() if from_type else None, page, since
+    )
+    return [wire.transfer_json(m, t) for t in rows]
+
+
+__all__ = ["coin_param", "id_page"]

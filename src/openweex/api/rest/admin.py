@@ -1,0 +1,196 @@
+"""Operator API under ``/admin/v1`` (see docs/admin.md): accounts, API keys, funds.
+
+Every call needs the ``X-Admin-Token`` header; the app checks it before any handler runs.
+Amounts are decimal strings in the coin's units.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from openweex.api import wire
+from openweex.api.params import Params, coin_param, fail, opt_int, req_str, units_param
+from openweex.api.routing import Ctx, route
+from openweex.domain import errors
+from openweex.domain.commands import (
+    CreateAccount,
+    CreateApiKey,
+    Deposit,
+    SetUserFrozen,
+    Transfer,
+    Withdraw,
+)
+from openweex.domain.errors import Reject
+from openweex.domain.events import BalanceUpdate, TransferRecord
+from openweex.domain.markets import Markets
+from openweex.domain.values import format_units
+from openweex.engine.exchange import PERMISSIONS
+from openweex.engine.ledger import ApiKeyRecord
+from openweex.storage.readmodels import TransferRow
+
+ADMIN = "/admin/v1"
+
+
+def _uid(p: Params) -> int:
+    uid = opt_int(p, "uid")
+    if uid is None:
+        raise fail(errors.PARAM_REQUIRED, "uid")
+    return uid
+
+
+def _str_list(p: Params, name: str) -> tuple[str, ...] | None:
+    value = p.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise fail(errors.PARAM_INVALID, f"{name} must be a list of strings")
+    return tuple(value)
+
+
+def bill_data(markets: Markets, b: BalanceUpdate) -> dict[str, Any]:
+    coin = markets.coins[b.coin]
+    return {
+        "billId": str(b.bill_id),
+        "uid": str(b.uid),
+        "coinId": str(coin.coin_id),
+        "coinName": coin.name,
+        "groupType": b.group_type,
+        "bizType": b.biz_type,
+        "quantity": format_units(b.bill_qty, coin.scale),
+        "balance": format_units(b.balance_before, coin.scale),
+        "available": format_units(b.available, coin.scale),
+        "cTime": str(b.ts),
+    }
+
+
+def issue_key(
+    uid: int, passphrase: str, perms: tuple[str, ...], ips: tuple[str, ...]
+) -> CreateApiKey:
+    """A key command with fresh random credentials."""
+    return CreateApiKey(
+        0, uid, "ow_" + secrets.token_hex(16), secrets.token_hex(32), passphrase, perms, ips
+    )
+
+
+def key_data(rec: ApiKeyRecord) -> dict[str, Any]:
+    return {
+        "uid": str(rec.uid),
+        "apiKey": rec.api_key,
+        "secretKey": rec.secret,
+        "passphrase": rec.passphrase,
+        "permissions": list(rec.permissions),
+        "ipWhitelist": list(rec.ip_whitelist),
+    }
+
+
+@route("POST", f"{ADMIN}/accounts")
+async def create_account(ctx: Ctx) -> Any:
+    """Open an account."""
+    uid, _ = await ctx.api.runtime.submit(CreateAccount(0))
+    return {"uid": str(uid)}
+
+
+@route("POST", f"{ADMIN}/api-keys")
+async def create_api_key(ctx: Ctx) -> Any:
+    """Issue an API key; the secret is shown only in this response."""
+    p = ctx.params
+    perms = _str_list(p, "permissions") or PERMISSIONS
+    ips = _str_list(p, "ipWhitelist") or ()
+    cmd = issue_key(_uid(p), req_str(p, "passphrase"), perms, ips)
+    result, _ = await ctx.api.runtime.submit(cmd)
+    if isinstance(result, Reject):
+        return result
+    assert isinstance(result, ApiKeyRecord)
+    return key_data(result)
+
+
+async def _funds(ctx: Ctx, kind: type[Deposit] | type[Withdraw]) -> Any:
+    p = ctx.params
+    coin = coin_param(ctx.api.markets, req_str(p, "coin"))
+    amount = units_param(p, "amount", coin.scale)
+    result, _ = await ctx.api.runtime.submit(kind(0, _uid(p), coin.name, amount))
+    if isinstance(result, Reject):
+        return result
+    assert isinstance(result, BalanceUpdate)
+    return bill_data(ctx.api.markets, result)
+
+
+@route("POST", f"{ADMIN}/deposits")
+async def deposit(ctx: Ctx) -> Any:
+    """Credit a user's available balance."""
+    return await _funds(ctx, Deposit)
+
+
+@route("POST", f"{ADMIN}/withdrawals")
+async def withdraw(ctx: Ctx) -> Any:
+    """Debit a user's available balance (43012 when it is not enough)."""
+    return await _funds(ctx, Withdraw)
+
+
+@route("POST", f"{ADMIN}/transfers")
+async def transfer(ctx: Ctx) -> Any:
+    """Move funds between SPOT and another account type."""
+    p = ctx.params
+    m = ctx.api.markets
+    coin = coin_param(m, req_str(p, "coin"))
+    amount = units_param(p, "amount", coin.scale)
+    cmd = Transfer(0, _uid(p), coin.name, amount, req_str(p, "fromType"), req_str(p, "toType"))
+    result, _ = await ctx.api.runtime.submit(cmd)
+    if isinstance(result, Reject):
+        return result
+    assert isinstance(result, TransferRecord)
+    row = TransferRow(
+        result.transfer_id,
+        result.uid,
+        result.coin,
+        result.amount,
+        result.from_type,
+        result.to_type,
+        result.ts,
+    )
+    return wire.transfer_json(m, row)
+
+
+async def _set_frozen(ctx: Ctx, frozen: bool) -> Any:
+    uid = int(ctx.params["uid"])
+    result, _ = await ctx.api.runtime.submit(SetUserFrozen(0, uid, frozen))
+    return result if isinstance(result, Reject) else {"uid": str(uid), "frozen": frozen}
+
+
+@route("POST", f"{ADMIN}/accounts/{{uid:int}}/freeze")
+async def freeze(ctx: Ctx) -> Any:
+    """Freeze a user: every private call of its keys answers 40013."""
+    return await _set_frozen(ctx, True)
+
+
+@route("POST", f"{ADMIN}/accounts/{{uid:int}}/unfreeze")
+async def unfreeze(ctx: Ctx) -> Any:
+    """Unfreeze a user."""
+    return await _set_frozen(ctx, False)
+
+
+@route("GET", f"{ADMIN}/accounts/{{uid:int}}")
+async def account_info(ctx: Ctx) -> Any:
+    """An account's balances, frozen flag and API keys (without secrets)."""
+    uid = int(ctx.params["uid"])
+    ex = ctx.api.runtime.exchange
+    acct = ex.accounts.get(uid)
+    if acct is None:
+        return errors.reject(errors.ACCOUNT_NOT_FOUND)
+    coins = ctx.api.markets.coins
+    return {
+        "uid": str(uid),
+        "frozen": acct.frozen,
+        "assets": [
+            wire.asset_json(coins[c], b.available, b.frozen, b.locked, acct.utime.get(c, 0))
+            for c, b in acct.balances.items()
+        ],
+        "apiKeys": [k.api_key for k in ex.api_keys.values() if k.uid == uid],
+    }
+
+
+@route("POST", f"{ADMIN}/snapshot")
+async def snapshot(ctx: Ctx) -> Any:
+    """Write a snapshot now; returns its journal seq."""
+    return {"seq": str(await ctx.api.runtime.snapshot())}

@@ -1,0 +1,115 @@
+"""Market data endpoints: ticker(s), recent trades, candles, depth.
+
+Everything here reads the engine's in-memory state (books and market data), which only ever
+holds durable changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openweex.api import wire
+from openweex.api.params import fail, limit_param, opt_int, opt_str, symbol_param
+from openweex.api.routing import Ctx, route
+from openweex.domain import errors
+from openweex.domain.markets import Symbol
+from openweex.domain.values import Side
+from openweex.engine.marketdata import merge_levels, parse_depth_type, parse_period
+
+S = "string"
+HISTORY_MS = 90 * 24 * 3600 * 1000
+
+
+def _best(ctx: Ctx, sym: Symbol) -> tuple[int, int, int, int]:
+    book = ctx.api.runtime.exchange.books[sym.symbol]
+    bid, ask = book.best_bid(), book.best_ask()
+    return bid, book.volume(Side.BUY, bid), ask, book.volume(Side.SELL, ask)
+
+
+@route("GET", "/api/spot/v1/market/ticker", params=(("symbol", S, True),))
+async def ticker(ctx: Ctx) -> Any:
+    """24h rolling ticker of one symbol."""
+    m = ctx.api.markets
+    sym = symbol_param(ctx.params, m)
+    t = ctx.api.runtime.exchange.market.ticker(sym.symbol, ctx.now)
+    return wire.ticker_json(m, sym, t, _best(ctx, sym))
+
+
+@route("GET", "/api/spot/v1/market/tickers")
+async def tickers(ctx: Ctx) -> Any:
+    """24h rolling tickers of every symbol."""
+    m = ctx.api.markets
+    md = ctx.api.runtime.exchange.market
+    return [
+        wire.ticker_json(m, s, md.ticker(s.symbol, ctx.now), _best(ctx, s))
+        for s in m.symbols.values()
+    ]
+
+
+@route("GET", "/api/spot/v1/market/fills", params=(("symbol", S, True), ("limit", S, False)))
+async def recent_fills(ctx: Ctx) -> Any:
+    """Recent trades, newest first (limit default 100, at most 500)."""
+    sym = symbol_param(ctx.params, ctx.api.markets)
+    limit = limit_param(ctx.params, 100, 500)
+    tape = ctx.api.runtime.exchange.market.recent_trades(sym.symbol, limit)
+    return [wire.trade_json(sym, t) for t in tape]
+
+
+@route(
+    "GET",
+    "/api/spot/v1/market/candles",
+    params=(
+        ("symbol", S, True),
+        ("period", S, True),
+        ("after", S, False),
+        ("before", S, False),
+        ("limit", S, False),
+    ),
+)
+async def candles(ctx: Ctx) -> Any:
+    """Candles oldest first; ``after``/``before`` bound the candle start time (ms)."""
+    m = ctx.api.markets
+    sym = symbol_param(ctx.params, m)
+    text = opt_str(ctx.params, "period")
+    if text is None:
+        raise fail(errors.PARAM_REQUIRED, "period")
+    period = parse_period(text)
+    if period is None:
+        raise fail(errors.PARAM_INVALID, f"unknown period {text}")
+    after = opt_int(ctx.params, "after")
+    before = opt_int(ctx.params, "before")
+    if after is not None and before is not None and after > before:
+        raise fail(errors.START_AFTER_END)
+    if before is not None and before < ctx.now - HISTORY_MS:
+        raise fail(errors.HISTORY_TOO_OLD)
+    limit = limit_param(ctx.params, 100, 1000)
+    md = ctx.api.runtime.exchange.market
+    rows = md.candles(sym.symbol, period, after, before, limit)
+    return [wire.candle_json(m, sym, c, md.to_usdt(sym.quote, c.quote_vol)) for c in rows]
+
+
+@route(
+    "GET",
+    "/api/spot/v1/market/depth",
+    params=(("symbol", S, True), ("type", S, False), ("limit", S, False)),
+)
+async def depth(ctx: Ctx) -> Any:
+    """Order book, merged to ``type`` step0..step5 (default step0), ``limit`` levels a side."""
+    sym = symbol_param(ctx.params, ctx.api.markets)
+    text = opt_str(ctx.params, "type") or "step0"
+    step = parse_depth_type(text)
+    if step is None:
+        raise fail(errors.PARAM_INVALID, f"unknown depth type {text}")
+    limit = limit_param(ctx.params, 150, 200)
+    book = ctx.api.runtime.exchange.books[sym.symbol]
+    if step == 0:
+        bids, asks = book.levels(Side.BUY, limit), book.levels(Side.SELL, limit)
+    else:
+        raw = limit * 10**step
+        bids = merge_levels(book.levels(Side.BUY, raw), step, True, limit)
+        asks = merge_levels(book.levels(Side.SELL, raw), step, False, limit)
+    return {
+        "asks": wire.levels_json(sym, asks),
+        "bids": wire.levels_json(sym, bids),
+        "timestamp": str(ctx.now),
+    }

@@ -1,0 +1,241 @@
+"""Trade endpoints: place, batch place, cancel, batch cancel, order info, open orders,
+history, fills. Placement and cancellation go through the runtime (durable before the
+response); open orders read the live engine; history and fills read the read models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openweex.api import wire
+from openweex.api.params import Params, fail, id_param, opt_str, req_str, symbol_param, units_param
+from openweex.api.rest.account import HISTORY_MS, id_page
+from openweex.api.routing import READ, TRADE, Ctx, route
+from openweex.domain import errors
+from openweex.domain.commands import CancelBatch, CancelOrder, PlaceBatch, PlaceOrder
+from openweex.domain.errors import Reject
+from openweex.domain.markets import Symbol
+from openweex.domain.values import (
+    FORCES,
+    ORDER_TYPES,
+    SIDES,
+    Force,
+    OrderType,
+    Side,
+    valid_client_oid,
+)
+from openweex.engine.trading import OrderAck
+
+S = "string"
+MAX_BATCH = 50
+ORDER_PARAMS = (
+    ("side", S, True),
+    ("orderType", S, True),
+    ("force", S, True),
+    ("price", S, False),
+    ("quantity", S, True),
+    ("clientOrderId", S, False),
+)
+
+
+def parse_order(p: Params, sym: Symbol, uid: int, coins_scale: int) -> PlaceOrder:
+    """Turn WEEX order parameters into a :class:`PlaceOrder` (ts is stamped later)."""
+    side = SIDES.get(req_str(p, "side").lower())
+    if side is None:
+        raise fail(errors.PARAM_INVALID, "side must be buy or sell")
+    otype = ORDER_TYPES.get(req_str(p, "orderType").lower())
+    if otype is None:
+        raise fail(errors.PARAM_INVALID, "orderType must be limit or market")
+    force_text = opt_str(p, "force")
+    force = Force.NORMAL
+    if force_text is not None:
+        f = FORCES.get(force_text.lower())
+        if f is None:
+            raise fail(errors.PARAM_INVALID, "force must be normal, post_only, fok or ioc")
+        force = f
+    elif otype is OrderType.LIMIT:
+        raise fail(errors.PARAM_REQUIRED, "force")
+    if otype is OrderType.MARKET:
+        force = Force.NORMAL  # ignored for market orders
+        price = 0
+    else:
+        price = units_param(p, "price", sym.price_scale)
+    scale = coins_scale if otype is OrderType.MARKET and side is Side.BUY else sym.quantity_scale
+    qty = units_param(p, "quantity", scale)
+    coid = opt_str(p, "clientOrderId") or ""
+    if coid and not valid_client_oid(coid):
+        raise fail(errors.CLIENT_OID_INVALID)
+    return PlaceOrder(0, uid, sym.symbol, side, otype, force, price, qty, coid)
+
+
+def _ack(r: Any) -> dict[str, Any]:
+    assert isinstance(r, OrderAck)
+    return {"orderId": str(r.order_id), "clientOrderId": r.client_oid}
+
+
+@route(
+    "POST",
+    "/api/spot/v1/trade/orders",
+    permission=TRADE,
+    params=(("symbol", S, True), *ORDER_PARAMS),
+)
+async def place_order(ctx: Ctx) -> Any:
+    """Place one order."""
+    m = ctx.api.markets
+    sym = symbol_param(ctx.params, m)
+    cmd = parse_order(ctx.params, sym, ctx.uid, m.coins[sym.quote].scale)
+    result, _ = await ctx.api.runtime.submit(cmd)
+    return result if isinstance(result, Reject) else _ack(result)
+
+
+@route(
+    "POST",
+    "/api/spot/v1/trade/batch-orders",
+    permission=TRADE,
+    params=(("symbol", S, True), ("orderList", "array", True)),
+)
+async def batch_orders(ctx: Ctx) -> Any:
+    """Place up to 50 orders of one symbol; each succeeds or fails on its own."""
+    m = ctx.api.markets
+    sym = symbol_param(ctx.params, m)
+    items = ctx.params.get("orderList")
+    if not isinstance(items, list) or not items:
+        raise fail(errors.PARAM_EMPTY, "orderList")
+    if len(items) > MAX_BATCH:
+        raise fail(errors.BATCH_TOO_LARGE)
+    orders: list[PlaceOrder] = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise fail(errors.PARAM_INVALID, "orderList items must be objects")
+        orders.append(parse_order(item, sym, ctx.uid, m.coins[sym.quote].scale))
+    result, _ = await ctx.api.runtime.submit(PlaceBatch(0, ctx.uid, tuple(orders)))
+    if isinstance(result, Reject):
+        return result
+    assert isinstance(result, tuple)
+    ok: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    for order, r in zip(orders, result, strict=True):
+        if isinstance(r, OrderAck):
+            ok.append(_ack(r))
+        else:
+            assert isinstance(r, Reject)
+            failed.append(
+                {"clientOrderId": order.client_oid, "errorCode": r.code, "errorMsg": r.msg}
+            )
+    return {"resultList": ok, "failure": failed}
+
+
+@route(
+    "POST",
+    "/api/spot/v1/trade/cancel-order",
+    permission=TRADE,
+    params=(("symbol", S, True), ("orderId", S, False), ("clientOrderId", S, False)),
+)
+async def cancel_order(ctx: Ctx) -> Any:
+    """Cancel one order by orderId (or clientOrderId); returns the orderId."""
+    sym = symbol_param(ctx.params, ctx.api.markets)
+    oid = id_param(ctx.params, "orderId")
+    coid = opt_str(ctx.params, "clientOrderId") or ""
+    if not oid and not coid:
+        raise fail(errors.ORDER_ID_REQUIRED)
+    result, _ = await ctx.api.runtime.submit(CancelOrder(0, ctx.uid, sym.symbol, oid or 0, coid))
+    return result if isinstance(result, Reject) else str(result)
+
+
+@route(
+    "POST",
+    "/api/spot/v1/trade/cancel-batch-orders",
+    permission=TRADE,
+    params=(("symbol", S, True), ("orderIds", "array", True)),
+)
+async def cancel_batch(ctx: Ctx) -> Any:
+    """Cancel up to 50 orders; returns the ids that were cancelled."""
+    sym = symbol_param(ctx.params, ctx.api.markets)
+    ids = ctx.params.get("orderIds")
+    if not isinstance(ids, list) or not ids:
+        raise fail(errors.PARAM_EMPTY, "orderIds")
+    if len(ids) > MAX_BATCH:
+        raise fail(errors.BATCH_TOO_LARGE)
+    parsed = [id_param({"orderId": i}, "orderId") or 0 for i in ids]
+    result, _ = await ctx.api.runtime.submit(CancelBatch(0, ctx.uid, sym.symbol, tuple(parsed)))
+    if isinstance(result, Reject):
+        return result
+    assert isinstance(result, tuple)
+    return [str(r) for r in result if isinstance(r, int)]
+
+
+@route(
+    "POST",
+    "/api/spot/v1/trade/orderInfo",
+    permission=READ,
+    params=(("symbol", S, False), ("orderId", S, False), ("clientOrderId", S, False)),
+)
+async def order_info(ctx: Ctx) -> Any:
+    """One order (open or finished) by orderId or clientOrderId, as a list."""
+    m = ctx.api.markets
+    sym = symbol_param(ctx.params, m) if opt_str(ctx.params, "symbol") else None
+    oid = id_param(ctx.params, "orderId")
+    coid = opt_str(ctx.params, "clientOrderId") or ""
+    if not oid and not coid:
+        raise fail(errors.ORDER_ID_REQUIRED)
+    row = ctx.api.runtime.store.get_order(ctx.uid, oid or 0, coid)
+    if row is None or (sym is not None and row.symbol != sym.symbol):
+        return errors.reject(errors.ORDER_NOT_FOUND)
+    return [wire.order_json(m, row)]
+
+
+@route("POST", "/api/spot/v1/trade/open-orders", permission=READ, params=(("symbol", S, False),))
+async def open_orders(ctx: Ctx) -> Any:
+    """Unfilled and partially filled orders, newest first."""
+    m = ctx.api.markets
+    sym = symbol_param(ctx.params, m) if opt_str(ctx.params, "symbol") else None
+    uid = ctx.uid
+    out = [
+        o
+        for o in ctx.api.runtime.exchange.orders.values()
+        if o.uid == uid and (sym is None or o.symbol == sym.symbol)
+    ]
+    out.sort(key=lambda o: o.order_id, reverse=True)
+    return [wire.order_json(m, o) for o in out]
+
+
+@route(
+    "POST",
+    "/api/spot/v1/trade/history",
+    permission=READ,
+    params=(
+        ("symbol", S, True),
+        ("after", S, False),
+        ("before", S, False),
+        ("limit", "integer", False),
+    ),
+)
+async def history(ctx: Ctx) -> Any:
+    """Filled and cancelled orders, newest first, paged by orderId."""
+    m = ctx.api.markets
+    sym = symbol_param(ctx.params, m)
+    rows = ctx.api.runtime.store.order_history(
+        ctx.uid, sym.symbol, id_page(ctx), ctx.now - HISTORY_MS
+    )
+    return [wire.order_json(m, r) for r in rows]
+
+
+@route(
+    "POST",
+    "/api/spot/v1/trade/fills",
+    permission=READ,
+    params=(
+        ("symbol", S, True),
+        ("orderId", S, False),
+        ("after", S, False),
+        ("before", S, False),
+        ("limit", "integer", False),
+    ),
+)
+async def fills(ctx: Ctx) -> Any:
+    """The user's fills, newest first, paged by fillId."""
+    m = ctx.api.markets
+    sym = symbol_param(ctx.params, m)
+    oid = id_param(ctx.params, "orderId")
+    rows = ctx.api.runtime.store.fills(ctx.uid, sym.symbol, oid, id_page(ctx), ctx.now - HISTORY_MS)
+    return [wire.fill_json(m, f) for f in rows]

@@ -1,0 +1,1 @@
+"""WebSocket streams on ``/ws``: private (listen key) and public market channels."""

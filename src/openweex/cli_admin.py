@@ -1,0 +1,141 @@
+"""``openweex admin ...`` (the admin HTTP API) and ``openweex data ...`` (a data directory)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+def _admin_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", default=os.environ.get("OPENWEEX_URL", DEFAULT_URL))
+    p.add_argument("--admin-token", default=os.environ.get("OPENWEEX_ADMIN_TOKEN"))
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("openweex-data"),
+        help="where to find a stored admin token when none is given",
+    )
+
+
+def _token(args: argparse.Namespace) -> str:
+    if args.admin_token:
+        return str(args.admin_token)
+    path = args.data_dir / "admin-token"
+    if path.exists():
+        return path.read_text().strip()
+    raise SystemExit("openweex: no admin token (use --admin-token or OPENWEEX_ADMIN_TOKEN)")
+
+
+def admin_call(args: argparse.Namespace, method: str, path: str, body: dict[str, Any]) -> int:
+    try:
+        resp = httpx.request(
+            method,
+            args.url.rstrip("/") + "/admin/v1" + path,
+            json=body,
+            headers={"X-Admin-Token": _token(args)},
+            timeout=30,
+        )
+    except httpx.HTTPError as exc:
+        print(f"openweex: cannot reach {args.url}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        payload = resp.json()
+    except ValueError:
+        print(f"openweex: HTTP {resp.status_code}: {resp.text[:200]}", file=sys.stderr)
+        return 1
+    if payload.get("code") != "00000":
+        print(f"openweex: error {payload.get('code')}: {payload.get('msg')}", file=sys.stderr)
+        return 1
+    print(json.dumps(payload["data"], indent=2))
+    return 0
+
+
+def add_admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    admin = sub.add_parser("admin", help="operator commands over the admin API")
+    asub = admin.add_subparsers(dest="admin_command", required=True)
+    p = asub.add_parser("create-account", help="open an account")
+    p.set_defaults(func=lambda a: admin_call(a, "POST", "/accounts", {}))
+    p = asub.add_parser("create-key", help="issue an API key for a user")
+    p.add_argument("--uid", required=True)
+    p.add_argument("--passphrase", required=True)
+    p.add_argument("--permissions", nargs="*", default=None)
+    p.add_argument("--ip", nargs="*", default=None, dest="ips")
+    p.set_defaults(func=_create_key)
+    for name, path in (("deposit", "/deposits"), ("withdraw", "/withdrawals")):
+        p = asub.add_parser(name, help=f"{name} funds")
+        p.add_argument("--uid", required=True)
+        p.add_argument("--coin", required=True)
+        p.add_argument("--amount", required=True)
+        p.set_defaults(
+            func=lambda a, path=path: admin_call(
+                a, "POST", path, {"uid": a.uid, "coin": a.coin, "amount": a.amount}
+            )
+        )
+    p = asub.add_parser("transfer", help="move funds between SPOT and another account type")
+    for arg in ("--uid", "--coin", "--amount", "--from-type", "--to-type"):
+        p.add_argument(arg, required=True)
+    p.set_defaults(
+        func=lambda a: admin_call(
+            a,
+            "POST",
+            "/transfers",
+            {
+                "uid": a.uid,
+                "coin": a.coin,
+                "amount": a.amount,
+                "fromType": a.from_type,
+                "toType": a.to_type,
+            },
+        )
+    )
+    for name in ("freeze", "unfreeze"):
+        p = asub.add_parser(name, help=f"{name} a user")
+        p.add_argument("--uid", required=True)
+        p.set_defaults(
+            func=lambda a, name=name: admin_call(a, "POST", f"/accounts/{a.uid}/{name}", {})
+        )
+    p = asub.add_parser("account", help="show an account")
+    p.add_argument("--uid", required=True)
+    p.set_defaults(func=lambda a: admin_call(a, "GET", f"/accounts/{a.uid}", {}))
+    for p in asub.choices.values():
+        _admin_common(p)
+
+
+def _create_key(args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {"uid": args.uid, "passphrase": args.passphrase}
+    if args.permissions:
+        body["permissions"] = args.permissions
+    if args.ips:
+        body["ipWhitelist"] = args.ips
+    return admin_call(args, "POST", "/api-keys", body)
+
+
+def add_data_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from openweex import datadir
+
+    data = sub.add_parser("data", help="inspect and maintain a data directory (server stopped)")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+    p = dsub.add_parser("check", help="verify journal and snapshots, print a summary")
+    p.set_defaults(func=datadir.cmd_check)
+    p = dsub.add_parser("snapshot", help="recover the state and write a snapshot")
+    p.set_defaults(func=datadir.cmd_snapshot)
+    p = dsub.add_parser("reset", help="delete everything in the data directory")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=datadir.cmd_reset)
+    p = dsub.add_parser("export", help="write the whole exchange state to one file")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=datadir.cmd_export)
+    p = dsub.add_parser("import", help="load a state file into an empty data directory")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=datadir.cmd_import)
+    for p in dsub.choices.values():
+        p.add_argument("--data-dir", type=Path, default=Path("openweex-data"))
+        p.add_argument("--config", help="TOML market config the data dir was made with")

@@ -1,0 +1,135 @@
+"""Running the exchange: runtime + HTTP/WebSocket app on uvicorn, with graceful shutdown.
+
+Background tasks (the journal flusher, the WebSocket hub, market makers) live in one
+``asyncio.TaskGroup``. On SIGINT/SIGTERM uvicorn stops accepting and finishes in-flight
+requests, then the runtime drains its queue, writes a final snapshot and closes its files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from openweex.api.app import Api, Settings, build_app
+from openweex.domain.markets import Markets
+from openweex.runtime import Runtime
+
+log = logging.getLogger(__name__)
+TOKEN_FILE = "admin-token"
+
+Starter = Callable[[Api, asyncio.TaskGroup], Awaitable[None]]
+
+
+@dataclass
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("openweex-data")
+    admin_token: str | None = None
+    rate_limits: bool = True
+    access_log: bool = True
+    # Extra startup hooks (demo mode, market makers), run once the app is ready.
+    starters: list[Starter] = field(default_factory=list)
+    runtime_options: dict[str, Any] = field(default_factory=dict)
+
+
+def admin_token(data_dir: Path, given: str | None) -> tuple[str, Path | None]:
+    """The admin token: given, from the environment, or stored (mode 0600) in the data dir."""
+    if given:
+        return given, None
+    env = os.environ.get("OPENWEEX_ADMIN_TOKEN")
+    if env:
+        return env, None
+    path = data_dir / TOKEN_FILE
+    if path.exists():
+        return path.read_text().strip(), path
+    token = secrets.token_urlsafe(32)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token + "\n")
+    return token, path
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def build(runtime: Runtime, opts: ServeOptions, token: str) -> tuple[Api, Any]:
+    from openweex.api.ws.hub import Hub, ws_route
+
+    settings = Settings(admin_token=token, rate_limits=opts.rate_limits, access_log=opts.access_log)
+    api = Api(runtime, settings)
+    hub = Hub(api)
+    api.hub = hub
+    runtime.subscribe(hub.on_command)
+    app = build_app(runtime, settings, extra_routes=[ws_route(hub)], api=api)
+    return api, app
+
+
+async def _flusher(runtime: Runtime, server: uvicorn.Server) -> None:
+    await runtime.run()
+    if runtime.fatal is not None:
+        server.should_exit = True  # never carry on after a failed fsync
+
+
+async def serve(markets: Markets, opts: ServeOptions, out: Any = sys.stdout) -> int:
+    """Run until SIGINT/SIGTERM; returns the process exit code."""
+    token, token_path = admin_token(opts.data_dir, opts.admin_token)
+    runtime = Runtime.open(opts.data_dir, markets, **opts.runtime_options)
+    api, app = build(runtime, opts, token)
+    sock = bind(opts.host, opts.port)
+    host, port = sock.getsockname()[:2]
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=10,
+        ws_max_size=1 << 20,
+    )
+    server = uvicorn.Server(config)
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(_flusher(runtime, server), name="journal-flusher")
+            tg.create_task(api.hub.run(), name="ws-hub")
+            shown = f"[{host}]" if ":" in host else host
+            if token_path is not None:
+                print(f"admin token stored in {token_path}", file=out, flush=True)
+            for start in opts.starters:
+                await start(api, tg)
+            rec = runtime.recovery
+            if rec is not None:
+                print(
+                    f"recovered seq {rec.last_seq} (snapshot {rec.snapshot_seq} + "
+                    f"{rec.replayed} journal records)",
+                    file=out,
+                    flush=True,
+                )
+            print(f"openweex serving on http://{shown}:{port}", file=out, flush=True)
+            await server.serve(sockets=[sock])
+            await api.hub.close()
+            await runtime.close()
+    finally:
+        sock.close()
+    await runtime.finish()
+    if runtime.fatal is not None:
+        log.critical("stopped after a journal failure: %s", runtime.fatal)
+        return 3
+    return 0

@@ -1,0 +1,398 @@
+"""Read models for history queries, in SQLite (stdlib ``sqlite3``, WAL mode).
+
+Tables: ``orders`` (every order, open and finished, in its latest state), ``fills`` (one
+row per user side of a trade), ``bills``, ``transfers``, and ``meta`` holding the journal
+seq of the last command whose events were written. Amounts are stored as decimal TEXT of
+the engine's ints so that no value is ever clipped to 64 bits; ids and times are INTEGER.
+
+The runtime writes the events of every durable batch in one transaction together with the
+new ``applied_seq``; after a crash, recovery replays the journal from ``applied_seq + 1``
+so the read models never disagree with the engine.
+
+Pagination (see ``docs/compat.md``): ``after`` returns records with an id below the cursor,
+newest first; ``before`` returns the records right above the cursor, still presented newest
+first. A fill's id is ``trade_id * 2`` for the taker side and ``trade_id * 2 + 1`` for the
+maker side.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+from openweex.domain.events import BalanceUpdate, OrderUpdate, Trade, TransferRecord
+from openweex.domain.markets import Markets
+from openweex.domain.orders import Status
+from openweex.domain.values import Force, OrderType, Side
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (
+    order_id INTEGER PRIMARY KEY, uid INTEGER NOT NULL, symbol TEXT NOT NULL,
+    client_oid TEXT NOT NULL, side INTEGER NOT NULL, order_type INTEGER NOT NULL,
+    force INTEGER NOT NULL, price TEXT NOT NULL, quantity TEXT NOT NULL,
+    status INTEGER NOT NULL, filled_qty TEXT NOT NULL, filled_quote TEXT NOT NULL,
+    ctime INTEGER NOT NULL, utime INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS orders_uid ON orders (uid, symbol, order_id);
+CREATE INDEX IF NOT EXISTS orders_coid ON orders (uid, client_oid);
+CREATE TABLE IF NOT EXISTS fills (
+    fill_id INTEGER PRIMARY KEY, uid INTEGER NOT NULL, symbol TEXT NOT NULL,
+    order_id INTEGER NOT NULL, trade_id INTEGER NOT NULL, side INTEGER NOT NULL,
+    order_type INTEGER NOT NULL, price TEXT NOT NULL, qty TEXT NOT NULL, quote TEXT NOT NULL,
+    fee TEXT NOT NULL, fee_coin TEXT NOT NULL, maker INTEGER NOT NULL,
+    self_trade INTEGER NOT NULL, client_oid TEXT NOT NULL, ts INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS fills_uid ON fills (uid, symbol, fill_id);
+CREATE INDEX IF NOT EXISTS fills_order ON fills (order_id);
+CREATE TABLE IF NOT EXISTS bills (
+    bill_id INTEGER PRIMARY KEY, uid INTEGER NOT NULL, coin TEXT NOT NULL,
+    group_type TEXT NOT NULL, biz_type TEXT NOT NULL, qty TEXT NOT NULL,
+    balance_before TEXT NOT NULL, fee TEXT NOT NULL, ts INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS bills_uid ON bills (uid, bill_id);
+CREATE TABLE IF NOT EXISTS transfers (
+    transfer_id INTEGER PRIMARY KEY, uid INTEGER NOT NULL, coin TEXT NOT NULL,
+    amount TEXT NOT NULL, from_type TEXT NOT NULL, to_type TEXT NOT NULL, ts INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS transfers_uid ON transfers (uid, ts);
+"""
+
+
+class OrderRow(NamedTuple):
+    order_id: int
+    uid: int
+    symbol: str
+    client_oid: str
+    side: Side
+    order_type: OrderType
+    force: Force
+    price: int
+    quantity: int
+    status: Status
+    filled_qty: int
+    filled_quote: int
+    ctime: int
+    utime: int
+
+
+class FillRow(NamedTuple):
+    fill_id: int
+    uid: int
+    symbol: str
+    order_id: int
+    trade_id: int
+    side: Side
+    order_type: OrderType
+    price: int
+    qty: int
+    quote: int
+    fee: int
+    fee_coin: str
+    maker: bool
+    self_trade: bool
+    client_oid: str
+    ts: int
+
+
+class BillRow(NamedTuple):
+    bill_id: int
+    uid: int
+    coin: str
+    group_type: str
+    biz_type: str
+    qty: int
+    balance_before: int
+    fee: int
+    ts: int
+
+
+class TransferRow(NamedTuple):
+    transfer_id: int
+    uid: int
+    coin: str
+    amount: int
+    from_type: str
+    to_type: str
+    ts: int
+
+
+class Page(NamedTuple):
+    """A cursor window: ``after`` (older than), ``before`` (newer than), ``limit``."""
+
+    after: int | None
+    before: int | None
+    limit: int
+
+
+class HistoryStore(Protocol):
+    """What the runtime and the API need from a history store (SQLite or another)."""
+
+    def applied_seq(self) -> int: ...
+    def write(self, seq: int, events: Iterable[object]) -> None: ...
+    def get_order(self, uid: int, order_id: int, client_oid: str) -> OrderRow | None: ...
+    def order_history(self, uid: int, symbol: str, page: Page, since: int) -> list[OrderRow]: ...
+    def fills(
+        self, uid: int, symbol: str, order_id: int | None, page: Page, since: int
+    ) -> list[FillRow]: ...
+    def bills(
+        self, uid: int, coin: str | None, group: str | None, biz: str | None, page: Page, since: int
+    ) -> list[BillRow]: ...
+    def transfers(
+        self, uid: int, coin: str | None, from_type: str | None, page: Page, since: int
+    ) -> list[TransferRow]: ...
+    def close(self) -> None: ...
+
+
+def _order_values(e: OrderUpdate) -> tuple[Any, ...]:
+    return (
+        e.order_id,
+        e.uid,
+        e.symbol,
+        e.client_oid,
+        int(e.side),
+        int(e.order_type),
+        int(e.force),
+        str(e.price),
+        str(e.quantity),
+        int(e.status),
+        str(e.filled_qty),
+        str(e.filled_quote),
+        e.ctime,
+        e.ts,
+    )
+
+
+class SqliteStore:
+    """The embedded default :class:`HistoryStore`."""
+
+    def __init__(self, path: str | Path, markets: Markets) -> None:
+        self._markets = markets
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def applied_seq(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key='applied_seq'").fetchone()
+        return int(row[0]) if row else 0
+
+    # -- writing -------------------------------------------------------------------------
+    def write(self, seq: int, events: Iterable[object]) -> None:
+        """Write the events of all commands up to ``seq`` in one transaction."""
+        orders: dict[int, tuple[Any, ...]] = {}
+        fills: list[tuple[Any, ...]] = []
+        bills: list[tuple[Any, ...]] = []
+        transfers: list[tuple[Any, ...]] = []
+        symbols = self._markets.symbols
+        for e in events:
+            t = type(e)
+            if t is OrderUpdate:
+                assert isinstance(e, OrderUpdate)
+                orders[e.order_id] = _order_values(e)
+            elif t is BalanceUpdate:
+                assert isinstance(e, BalanceUpdate)
+                if e.bill_id:
+                    bills.append(
+                        (
+                            e.bill_id,
+                            e.uid,
+                            e.coin,
+                            e.group_type,
+                            e.biz_type,
+                            str(e.bill_qty),
+                            str(e.balance_before),
+                            str(e.fee),
+                            e.ts,
+                        )
+                    )
+            elif t is Trade:
+                assert isinstance(e, Trade)
+                taker = orders.get(e.taker_order_id)
+                t_type = taker[5] if taker else int(OrderType.LIMIT)
+                sym = symbols[e.symbol]
+                fills.extend(_fill_rows(e, sym.base, sym.quote, t_type))
+            elif t is TransferRecord:
+                assert isinstance(e, TransferRecord)
+                transfers.append(
+                    (e.transfer_id, e.uid, e.coin, str(e.amount), e.from_type, e.to_type, e.ts)
+                )
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            if orders:
+                db.executemany(
+                    "INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    orders.values(),
+                )
+            if fills:
+                db.executemany(
+                    "INSERT OR REPLACE INTO fills VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", fills
+                )
+            if bills:
+                db.executemany("INSERT OR REPLACE INTO bills VALUES (?,?,?,?,?,?,?,?,?)", bills)
+            if transfers:
+                db.executemany("INSERT OR REPLACE INTO transfers VALUES (?,?,?,?,?,?,?)", transfers)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('applied_seq', ?)", (seq,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    # -- queries -------------------------------------------------------------------------
+    def get_order(self, uid: int, order_id: int, client_oid: str) -> OrderRow | None:
+        if order_id:
+            sql, args = "SELECT * FROM orders WHERE order_id=? AND uid=?", (order_id, uid)
+        else:
+            sql = "SELECT * FROM orders WHERE uid=? AND client_oid=? ORDER BY order_id DESC"
+            args = (uid, client_oid)  # type: ignore[assignment]
+        row = self._db.execute(sql, args).fetchone()
+        return _order_row(row) if row else None
+
+    def order_history(self, uid: int, symbol: str, page: Page, since: int) -> list[OrderRow]:
+        where = "uid=? AND symbol=? AND status IN (?, ?) AND utime>=?"
+        args: list[Any] = [uid, symbol, int(Status.FULL_FILL), int(Status.CANCELLED), since]
+        return [_order_row(r) for r in self._paged("orders", "order_id", where, args, page)]
+
+    def fills(
+        self, uid: int, symbol: str, order_id: int | None, page: Page, since: int
+    ) -> list[FillRow]:
+        where = "uid=? AND symbol=? AND ts>=?"
+        args: list[Any] = [uid, symbol, since]
+        if order_id is not None:
+            where += " AND order_id=?"
+            args.append(order_id)
+        return [_fill_row(r) for r in self._paged("fills", "fill_id", where, args, page)]
+
+    def bills(
+        self, uid: int, coin: str | None, group: str | None, biz: str | None, page: Page, since: int
+    ) -> list[BillRow]:
+        where = "uid=? AND ts>=?"
+        args: list[Any] = [uid, since]
+        for col, val in (("coin", coin), ("group_type", group), ("biz_type", biz)):
+            if val is not None:
+                where += f" AND {col}=?"
+                args.append(val)
+        rows = self._paged("bills", "bill_id", where, args, page)
+        return [
+            BillRow(r[0], r[1], r[2], r[3], r[4], int(r[5]), int(r[6]), int(r[7]), r[8])
+            for r in rows
+        ]
+
+    def transfers(
+        self, uid: int, coin: str | None, from_type: str | None, page: Page, since: int
+    ) -> list[TransferRow]:
+        where = "uid=? AND ts>=?"
+        args: list[Any] = [uid, since]
+        if coin is not None:
+            where += " AND coin=?"
+            args.append(coin)
+        if from_type is not None:
+            where += " AND from_type=?"
+            args.append(from_type)
+        rows = self._paged("transfers", "ts", where, args, page)
+        return [TransferRow(r[0], r[1], r[2], int(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def _paged(
+        self, table: str, key: str, where: str, args: list[Any], page: Page
+    ) -> Sequence[tuple[Any, ...]]:
+        if page.after is not None:
+            where += f" AND {key}<?"
+            args.append(page.after)
+        if page.before is not None:
+            where += f" AND {key}>?"
+            args.append(page.before)
+            sql = f"SELECT * FROM {table} WHERE {where} ORDER BY {key} ASC LIMIT ?"
+            rows = self._db.execute(sql, [*args, page.limit]).fetchall()
+            rows.reverse()
+            return rows
+        sql = f"SELECT * FROM {table} WHERE {where} ORDER BY {key} DESC LIMIT ?"
+        return self._db.execute(sql, [*args, page.limit]).fetchall()
+
+
+def _fill_rows(e: Trade, base: str, quote: str, t_type: int) -> list[tuple[Any, ...]]:
+    taker_buys = e.taker_side is Side.BUY
+    t_side = int(e.taker_side)
+    m_side = 2 if taker_buys else 1
+    t_coin, m_coin = (base, quote) if taker_buys else (quote, base)
+    p, q, a = str(e.price), str(e.qty), str(e.quote)
+    st = int(e.self_trade)
+    return [
+        (
+            e.trade_id * 2,
+            e.taker_uid,
+            e.symbol,
+            e.taker_order_id,
+            e.trade_id,
+            t_side,
+            t_type,
+            p,
+            q,
+            a,
+            str(e.taker_fee),
+            t_coin,
+            0,
+            st,
+            e.taker_client_oid,
+            e.ts,
+        ),
+        (
+            e.trade_id * 2 + 1,
+            e.maker_uid,
+            e.symbol,
+            e.maker_order_id,
+            e.trade_id,
+            m_side,
+            1,
+            p,
+            q,
+            a,
+            str(e.maker_fee),
+            m_coin,
+            1,
+            st,
+            e.maker_client_oid,
+            e.ts,
+        ),
+    ]
+
+
+def _order_row(r: tuple[Any, ...]) -> OrderRow:
+    return OrderRow(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        Side(r[4]),
+        OrderType(r[5]),
+        Force(r[6]),
+        int(r[7]),
+        int(r[8]),
+        Status(r[9]),
+        int(r[10]),
+        int(r[11]),
+        r[12],
+        r[13],
+    )
+
+
+def _fill_row(r: tuple[Any, ...]) -> FillRow:
+    return FillRow(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        Side(r[5]),
+        OrderType(r[6]),
+        int(r[7]),
+        int(r[8]),
+        int(r[9]),
+        int(r[10]),
+        r[11],
+        bool(r[12]),
+        bool(r[13]),
+        r[14],
+        r[15],
+    )
