@@ -1,0 +1,168 @@
+"""Bytes for engine commands (journal records) and for plain data (snapshot payloads).
+
+Command format: compact JSON (UTF-8, ASCII only, no spaces) of an array whose first element
+is the command's stable tag from :data:`openweex.domain.commands.COMMAND_TAGS`, followed by
+the command's fields in declaration order::
+
+    [7,1700000000000,12,"BTCUSDT",1,1,1,6543210,1000,"oid-1"]      PlaceOrder
+    [8,1700000000000,12,[[...PlaceOrder fields...],...]]            PlaceBatch (nested, untagged)
+
+Invariants:
+
+* ``decode(encode(cmd)) == cmd`` and ``type(decode(encode(cmd))) is type(cmd)`` for every
+  command type. Decoding is driven by the field annotations: IntEnum fields come back as
+  their enum members, ``tuple[...]`` fields as tuples, nested NamedTuples as their class.
+* Tags and field order are part of the journal format: never renumber a tag, and only add
+  new fields in a way that keeps old records decodable (e.g. a new command type).
+* Malformed input or an unknown tag raises ``ValueError``.
+
+Plain data format (:func:`encode_data`): compact JSON of ``None``, ``bool``, ``int``,
+finite ``float``, ``str``, ``list``, ``tuple`` and ``dict``, where tuples and dicts JSON cannot
+carry as they are stay exact: a tuple becomes ``{"__tuple__": [...]}`` and a dict with a key
+that is not a string (or with a key named like one of these markers) becomes
+``{"__map__": [[key, value], ...]}``. Int subclasses such as IntEnum are stored as ints.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Callable
+from enum import IntEnum
+from typing import Any
+
+from openweex.domain.commands import COMMAND_TAGS, Command
+
+_JSON_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False, allow_nan=False).encode
+_JSON_DECODE = json.JSONDecoder().decode
+
+_Decoder = Callable[[list[Any]], Any]
+_Converter = Callable[[Any], Any]
+
+
+def encode(cmd: Command) -> bytes:
+    """Encode one command as journal payload bytes."""
+    try:
+        tag = COMMAND_TAGS[type(cmd)]
+    except KeyError:
+        raise TypeError(f"not an engine command: {type(cmd).__name__}") from None
+    return _JSON_ENCODE((tag, *cmd)).encode()
+
+
+def decode(data: bytes) -> Command:
+    """Decode bytes made by :func:`encode`; raises ``ValueError`` if they are not valid."""
+    try:
+        fields = _JSON_DECODE(data.decode())
+        if type(fields) is not list or not fields:
+            raise ValueError("a command must be a non-empty JSON array")
+        decoder = _DECODERS.get(fields[0])
+        if decoder is None or type(fields[0]) is not int:
+            raise ValueError(f"unknown command tag {fields[0]!r}")
+        result: Command = decoder(fields)
+        return result
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise ValueError(f"malformed command record: {exc!r}") from exc
+
+
+encode_command = encode
+decode_command = decode
+
+
+# --------------------------------------------------------------------------- decoders
+
+
+def _converter(hint: Any) -> _Converter | None:
+    """How to turn the JSON value of a field annotated ``hint`` back into its type."""
+    if hint in (int, str, bool):
+        return None
+    if isinstance(hint, type) and issubclass(hint, IntEnum):
+        members = {int(member): hint(int(member)) for member in hint}
+        return members.__getitem__
+    if typing.get_origin(hint) is tuple:
+        args = typing.get_args(hint)
+        if len(args) != 2 or args[1] is not Ellipsis:
+            raise TypeError(f"unsupported command field type {hint!r}")
+        item = _converter(args[0])
+        if item is None:
+            return tuple
+        return lambda values: tuple([item(value) for value in values])
+    if isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields"):
+        return _record_decoder(hint, 0)
+    raise TypeError(f"unsupported command field type {hint!r}")
+
+
+def _record_decoder(cls: type[Any], offset: int) -> _Decoder:
+    """Decoder of a JSON array holding ``cls``'s fields from index ``offset`` on."""
+    hints = typing.get_type_hints(cls)
+    fields: tuple[str, ...] = cls._fields
+    convs = [(i, conv) for i, name in enumerate(fields) if (conv := _converter(hints[name]))]
+    size = offset + len(fields)
+    make: Callable[[list[Any]], Any] = cls._make
+    name = cls.__name__
+
+    def decode_plain(values: list[Any]) -> Any:
+        if len(values) != size:
+            raise ValueError(f"{name} needs {size - offset} fields, got {len(values) - offset}")
+        return make(values[offset:])
+
+    def decode_converted(values: list[Any]) -> Any:
+        if len(values) != size:
+            raise ValueError(f"{name} needs {size - offset} fields, got {len(values) - offset}")
+        row = values[offset:]
+        for i, conv in convs:
+            row[i] = conv(row[i])
+        return make(row)
+
+    return decode_converted if convs else decode_plain
+
+
+_DECODERS: dict[int, _Decoder] = {tag: _record_decoder(cls, 1) for cls, tag in COMMAND_TAGS.items()}
+
+
+# --------------------------------------------------------------------------- plain data
+
+_TUPLE = "__tuple__"
+_MAP = "__map__"
+
+
+def encode_data(value: Any) -> bytes:
+    """Encode plain data (see the module docstring) as compact JSON bytes."""
+    return _JSON_ENCODE(_to_json(value)).encode()
+
+
+def decode_data(data: bytes) -> Any:
+    """Decode bytes made by :func:`encode_data`; raises ``ValueError`` if they are invalid."""
+    try:
+        return json.loads(data.decode(), object_hook=_from_json_object)
+    except (KeyError, IndexError, TypeError) as exc:
+        raise ValueError(f"malformed data: {exc!r}") from exc
+
+
+def _to_json(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is list:
+        return [_to_json(item) for item in value]
+    if kind is dict:
+        if all(type(key) is str for key in value) and _TUPLE not in value and _MAP not in value:
+            return {key: _to_json(item) for key, item in value.items()}
+        return {_MAP: [[_to_json(key), _to_json(item)] for key, item in value.items()]}
+    if kind is tuple:
+        return {_TUPLE: [_to_json(item) for item in value]}
+    if isinstance(value, int):  # IntEnum and other int subclasses, except bool (above)
+        return int(value)
+    if isinstance(value, str):  # StrEnum and other str subclasses
+        return str(value)
+    if kind is float:
+        return value
+    raise TypeError(f"cannot encode {kind.__name__} as plain data")
+
+
+def _from_json_object(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        if _TUPLE in obj:
+            return tuple(obj[_TUPLE])
+        if _MAP in obj:
+            return {key: item for key, item in obj[_MAP]}
+    return obj
