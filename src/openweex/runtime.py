@@ -9,53 +9,71 @@ callers' futures and hands the events to subscribers (the WebSocket hub). So no 
 no event about a change leaves before the change is on disk, and a read of live engine state
 never shows a change that is not durable.
 
-Commands are journaled before they are validated; a rejected command replays to the same
-rejection. A failed fsync is fatal: the runtime stops accepting commands and the server exits.
+The flusher is pipelined: as soon as batch N is durable, the commands that queued up meanwhile
+(batch N+1) go to the journal on a worker thread while batch N is applied on the event loop.
+Batches are still applied strictly in seq order and each only after its own fsync.
 
-Snapshots of the whole engine are taken every ``snapshot_every`` commands, every
-``snapshot_interval_ms`` of activity and on clean shutdown; recovery loads the newest valid
-snapshot and replays the journal after it, and catches the read models up from their own
-``applied_seq``.
+Commands are journaled before they are validated; a rejected command replays to the same
+rejection. Failures are fatal: after a failed journal write or fsync the batch is not applied
+(its callers get :class:`RuntimeStopped`), the runtime refuses every later command and the
+server exits. A failure after the fsync (a read-model write, an engine bug) stops the runtime
+the same way; the batch is durable, so its callers learn the outcome after the restart.
+
+Snapshots of the whole engine are taken every ``snapshot_every`` commands, after
+``snapshot_interval_ms`` with changes since the last one, and on clean shutdown; the state is
+exported on the event loop (consistent as of ``applied_seq``), encoded and written on a
+worker thread while the flusher goes on. A failed snapshot is logged and retried later; it
+loses nothing, the journal is the truth. With ``journal_retention="snapshots"`` journal
+segments older than the oldest kept snapshot are deleted after each snapshot (the read models
+are synced first); the default ``"all"`` keeps the whole journal.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from openweex.domain.commands import Command, PlaceBatch
 from openweex.domain.events import Event
 from openweex.domain.markets import Markets
 from openweex.engine.exchange import Exchange, Result
+from openweex.recovery import RecoveryReport
 from openweex.storage import codec
-from openweex.storage.journal import Journal, JournalFatal
+from openweex.storage.journal import Journal, JournalError
 from openweex.storage.readmodels import HistoryStore, SqliteStore
 from openweex.storage.snapshots import SnapshotStore
+
+__all__ = ["READ_MODELS_FILE", "RecoveryReport", "Runtime", "RuntimeStopped", "now_ms"]
 
 log = logging.getLogger(__name__)
 
 Subscriber = Callable[[int, Command, Result, list[Event]], None]
+Outcome = tuple[Result, list[Event]]
+Pending = tuple[int, Command, bytes, asyncio.Future[Outcome]]
+Retention = Literal["all", "snapshots"]
 READ_MODELS_FILE = "history.sqlite3"
+
+
+def tune_gc() -> None:
+    """Garbage-collector settings for a long-running exchange process.
+
+    The engine keeps many long-lived objects (resting orders, accounts) and allocates many
+    short-lived ones (events). Freezing what exists after start-up and collecting the young
+    generation less often keeps full collections from rescanning the whole book.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
 
 
 def now_ms() -> int:
     """Wall-clock time in integer milliseconds (never a float)."""
     return time.time_ns() // 1_000_000
-
-
-@dataclass
-class RecoveryReport:
-    snapshot_seq: int
-    replayed: int
-    last_seq: int
-    read_models_from: int
-    torn_tail: str | None
-    seconds: float
 
 
 class RuntimeStopped(Exception):
@@ -76,8 +94,11 @@ class Runtime:
         *,
         snapshot_every: int = 200_000,
         snapshot_interval_ms: int = 300_000,
+        journal_retention: Retention = "all",
         clock: Callable[[], int] = now_ms,
     ) -> None:
+        if journal_retention not in ("all", "snapshots"):
+            raise ValueError("journal_retention must be 'all' or 'snapshots'")
         self.data_dir = data_dir
         self.markets = markets
         self.exchange = exchange
@@ -87,23 +108,32 @@ class Runtime:
         self.clock = clock
         self.snapshot_every = snapshot_every
         self.snapshot_interval_ms = snapshot_interval_ms
+        self.journal_retention = journal_retention
         self.seq = journal.last_seq
         self.applied_seq = self.seq
         self.snapshot_seq = 0
+        self._snapshot_tried_seq = 0
         self._last_snapshot_ms = clock()
         self._last_stamp = exchange.last_ts
-        self._pending: list[tuple[int, Command, bytes, asyncio.Future[tuple[Result, list[Event]]]]]
-        self._pending = []
+        self._pending: list[Pending] = []
         self._wake: asyncio.Event | None = None
         self._subscribers: list[Subscriber] = []
+        self._batch_subscribers: list[Callable[[int], None]] = []
         self._closing = False
+        self._snapshot_lock = asyncio.Lock()
+        self._snapshot_task: asyncio.Task[int] | None = None
         self.fatal: BaseException | None = None
         self.recovery: RecoveryReport | None = None
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, data_dir: str | Path, markets: Markets, **kwargs: Any) -> Runtime:
-        """Open a data directory, recovering the state (snapshot + journal tail)."""
+        """Open a data directory, recovering the state (snapshot + journal tail).
+
+        ``fsync`` and ``segment_size`` go to the journal and snapshots; other keyword
+        arguments to the constructor. Raises :class:`~openweex.recovery.RecoveryError` or
+        :class:`~openweex.storage.journal.JournalError` when the directory cannot be used.
+        """
         from openweex.recovery import recover
 
         return recover(cls, Path(data_dir), markets, **kwargs)
@@ -111,6 +141,14 @@ class Runtime:
     def subscribe(self, fn: Subscriber) -> None:
         """Call ``fn(seq, command, result, events)`` for every durable command, in order."""
         self._subscribers.append(fn)
+
+    def subscribe_batch(self, fn: Callable[[int], None]) -> None:
+        """Call ``fn(last_seq)`` after each durable batch, once its commands were delivered.
+
+        At that moment the engine state is exactly the state after ``last_seq`` (for example
+        books for depth diffs, whose changed levels are in ``Book.touched``).
+        """
+        self._batch_subscribers.append(fn)
 
     # -- submitting ----------------------------------------------------------------------
     def stamp(self, cmd: Command) -> Command:
@@ -124,13 +162,13 @@ class Runtime:
             return cmd._replace(ts=ts, orders=orders)
         return cmd._replace(ts=ts)
 
-    async def submit(self, cmd: Command) -> tuple[Result, list[Event]]:
+    async def submit(self, cmd: Command) -> Outcome:
         """Journal, apply and return ``(result, events)`` once the command is durable."""
         if self._closing or self.fatal is not None:
             raise RuntimeStopped("the exchange is shutting down")
         cmd = self.stamp(cmd)
         self.seq += 1
-        fut: asyncio.Future[tuple[Result, list[Event]]] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._pending.append((self.seq, cmd, codec.encode(cmd), fut))
         if self._wake is not None:
             self._wake.set()
@@ -138,39 +176,74 @@ class Runtime:
 
     # -- the flusher ---------------------------------------------------------------------
     async def run(self) -> None:
-        """The flusher loop; runs until :meth:`close` and the queue is drained."""
+        """The flusher loop; runs until :meth:`close` and the queue is drained (or a failure)."""
         self._wake = asyncio.Event()
-        if self._pending:
-            self._wake.set()
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            if self._pending:
-                batch, self._pending = self._pending, []
-                await self._flush(batch)
-                if self._due_snapshot():
-                    await self.snapshot()
-            elif self._closing:
-                return
-
-    async def _flush(
-        self, batch: list[tuple[int, Command, bytes, asyncio.Future[tuple[Result, list[Event]]]]]
-    ) -> None:
-        records = [(seq, payload) for seq, _, payload, _ in batch]
+        batch: list[Pending] = []
+        write: asyncio.Future[BaseException | None] | None = None
         try:
-            await asyncio.to_thread(self.journal.append_batch, records)
-        except JournalFatal as exc:
+            while self.fatal is None:
+                if write is None:
+                    if not self._pending:
+                        if self._closing:
+                            break
+                        await self._idle()
+                        continue
+                    batch = self._take()
+                    write = self._start_write(batch)
+                error = await write
+                if error is not None:
+                    self._fail(error, batch)
+                    break
+                following = self._take()
+                write = self._start_write(following) if following else None
+                self._deliver(batch)
+                if self.fatal is not None:
+                    self._fail(self.fatal, following)
+                    break
+                batch = following
+                if self._due_snapshot():
+                    self._start_snapshot()
+        finally:
+            if self._snapshot_task is not None:
+                await asyncio.wait([self._snapshot_task])
+
+    def _take(self) -> list[Pending]:
+        batch, self._pending = self._pending, []
+        return batch
+
+    def _start_write(self, batch: list[Pending]) -> asyncio.Future[BaseException | None]:
+        records = [(seq, payload) for seq, _, payload, _ in batch]
+        return asyncio.get_running_loop().run_in_executor(None, self._append, records)
+
+    def _append(self, records: list[tuple[int, bytes]]) -> BaseException | None:
+        """Worker thread: write and fsync one batch; returns the error instead of raising."""
+        try:
+            self.journal.append_batch(records)
+        except (JournalError, OSError, ValueError) as exc:
+            return exc
+        return None
+
+    async def _idle(self) -> None:
+        """Wait for commands, or until a time-based snapshot is due."""
+        assert self._wake is not None
+        timeout: float | None = None
+        if self.applied_seq > self.snapshot_seq:
+            due_ms = self._last_snapshot_ms + self.snapshot_interval_ms - self.clock()
+            timeout = max(due_ms, 0) / 1000
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        except TimeoutError:
+            if self._due_snapshot():
+                self._start_snapshot()
+        self._wake.clear()
+
+    def _deliver(self, batch: list[Pending]) -> None:
+        """Apply a durable batch, write its events to the read models, then release it."""
+        try:
+            outputs = self._apply(batch)
+        except Exception as exc:
             self._fail(exc, batch)
             return
-        apply = self.exchange.apply
-        outputs: list[tuple[int, Command, Result, list[Event]]] = []
-        all_events: list[Event] = []
-        for seq, cmd, _, _ in batch:
-            result, events = apply(cmd)
-            outputs.append((seq, cmd, result, events))
-            all_events.extend(events)
-        self.store.write(batch[-1][0], all_events)
-        self.applied_seq = batch[-1][0]
         for (_, _, _, fut), (seq, cmd, result, events) in zip(batch, outputs, strict=True):
             if not fut.done():
                 fut.set_result((result, events))
@@ -179,42 +252,106 @@ class Runtime:
                     fn(seq, cmd, result, events)
                 except Exception:  # a subscriber must never stop the writer
                     log.exception("event subscriber failed")
+        for batch_fn in self._batch_subscribers:
+            try:
+                batch_fn(self.applied_seq)
+            except Exception:
+                log.exception("batch subscriber failed")
 
-    def _fail(self, exc: BaseException, batch: list[Any]) -> None:
-        log.critical("journal write failed, the exchange stops: %s", exc)
+    def _apply(self, batch: list[Pending]) -> list[tuple[int, Command, Result, list[Event]]]:
+        apply = self.exchange.apply
+        outputs: list[tuple[int, Command, Result, list[Event]]] = []
+        all_events: list[Event] = []
+        for seq, cmd, _, _ in batch:
+            result, events = apply(cmd)
+            outputs.append((seq, cmd, result, events))
+            all_events.extend(events)
+        last = batch[-1][0]
+        self.applied_seq = last
+        self.store.write(last, all_events)
+        return outputs
+
+    def _fail(self, exc: BaseException, batch: list[Pending]) -> None:
+        log.critical("the exchange stops: %s", exc, exc_info=exc)
         self.fatal = exc
         for *_, fut in batch + self._pending:
             if not fut.done():
-                fut.set_exception(RuntimeStopped("journal failure"))
+                fut.set_exception(RuntimeStopped(f"the exchange stopped: {exc}"))
         self._pending = []
         self._closing = True
 
+    # -- snapshots -----------------------------------------------------------------------
     def _due_snapshot(self) -> bool:
-        since = self.applied_seq - self.snapshot_seq
-        if since >= self.snapshot_every:
+        if self.applied_seq <= self.snapshot_seq:
+            return False
+        if (
+            self.applied_seq - max(self.snapshot_seq, self._snapshot_tried_seq)
+            >= self.snapshot_every
+        ):
             return True
-        return since > 0 and self.clock() - self._last_snapshot_ms >= self.snapshot_interval_ms
+        return self.clock() - self._last_snapshot_ms >= self.snapshot_interval_ms
+
+    def _start_snapshot(self) -> None:
+        if self._snapshot_task is None or self._snapshot_task.done():
+            self._snapshot_task = asyncio.get_running_loop().create_task(self._snapshot_logged())
+
+    async def _snapshot_logged(self) -> int:
+        try:
+            return await self.snapshot()
+        except Exception:
+            log.exception("snapshot failed")
+            return self.snapshot_seq
 
     async def snapshot(self) -> int:
-        """Write a snapshot of the state as of the last applied command; returns its seq."""
-        seq = self.applied_seq
-        if seq == 0 or seq == self.snapshot_seq:
-            return self.snapshot_seq
-        data = self.exchange.export_state()
-        payload = await asyncio.to_thread(codec.encode_data, data)
-        await asyncio.to_thread(self.snapshots.save, seq, payload)
-        self.snapshot_seq = seq
-        self._last_snapshot_ms = self.clock()
-        return seq
+        """Write a snapshot of the state as of the last applied command; returns its seq.
 
+        Returns the previous snapshot's seq when nothing changed or the write failed.
+        """
+        async with self._snapshot_lock:
+            seq = self.applied_seq
+            if seq == 0 or seq <= self.snapshot_seq or self.fatal is not None:
+                return self.snapshot_seq
+            data = self.exchange.export_state()  # on the loop: consistent as of seq
+            self._last_snapshot_ms = self.clock()  # the next ones are due from this attempt
+            self._snapshot_tried_seq = seq
+            try:
+                await asyncio.to_thread(self._save_snapshot, seq, data)
+            except OSError as exc:
+                log.error("snapshot at seq %d failed (the journal has everything): %s", seq, exc)
+                return self.snapshot_seq
+            self.snapshot_seq = seq
+            if self.journal_retention == "snapshots":
+                await self._drop_old_segments()
+            return seq
+
+    def _save_snapshot(self, seq: int, data: Any) -> None:
+        self.snapshots.save(seq, codec.encode_state(data))
+
+    async def _drop_old_segments(self) -> None:
+        """Delete journal segments that the oldest kept snapshot makes unnecessary."""
+        kept = self.snapshots.list()
+        if not kept:
+            return
+        try:
+            self.store.sync()  # read models durable past the oldest snapshot first
+            dropped = await asyncio.to_thread(self.journal.drop_segments_before, kept[0] + 1)
+        except (JournalError, OSError) as exc:
+            log.error("could not drop old journal segments: %s", exc)
+            return
+        if dropped:
+            log.info("dropped %d journal segment(s) before seq %d", dropped, kept[0] + 1)
+
+    # -- stopping ------------------------------------------------------------------------
     async def close(self) -> None:
-        """Stop accepting commands, drain the queue, snapshot, and close the files."""
+        """Stop accepting commands; :meth:`run` drains the queue and returns."""
         self._closing = True
         if self._wake is not None:
             self._wake.set()
 
     async def finish(self) -> None:
         """Final snapshot and file close, after :meth:`run` returned."""
+        if self._snapshot_task is not None:
+            await asyncio.wait([self._snapshot_task])
         if self.fatal is None:
             await self.snapshot()
         self.journal.close()
