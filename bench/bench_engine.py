@@ -30,14 +30,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workload import Op, make_workload, prefill  # noqa: E402
-
-from openweex.domain.commands import CancelOrder, CreateAccount, Deposit, PlaceOrder  # noqa: E402
-from openweex.domain.markets import default_markets  # noqa: E402
-from openweex.domain.values import Force, OrderType, Side  # noqa: E402
-from openweex.engine import book as book_module  # noqa: E402
-from openweex.engine.exchange import FIRST_ORDER_ID, Exchange  # noqa: E402
-from openweex.runtime import tune_gc  # noqa: E402
+from openweex.domain.commands import CancelOrder, CreateAccount, Deposit, PlaceOrder
+from openweex.domain.markets import default_markets
+from openweex.domain.values import Force, OrderType, Side
+from openweex.engine import book as book_module
+from openweex.engine.exchange import FIRST_ORDER_ID, Exchange
+from openweex.runtime import tune_gc
+from workload import Op, make_workload, prefill
 
 HERE = Path(__file__).resolve().parent
 SYMBOL = "BTCUSDT_SPBL"
