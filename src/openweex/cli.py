@@ -37,6 +37,9 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--admin-token", help="admin API secret (or env OPENWEEX_ADMIN_TOKEN)")
     p.add_argument("--demo", action="store_true", help="demo trader + market makers")
     p.add_argument("--seed", type=int, default=1, help="seed of the demo market makers")
+    p.add_argument("--replay", help="with --demo: candles/trades CSV (or 'sample') to replay")
+    p.add_argument("--replay-speed", type=int, default=1, help="replay acceleration (x1, x100)")
+    p.add_argument("--replay-symbol", help="symbol the replay drives (default: the first one)")
     p.add_argument("--no-rate-limits", action="store_true", help="turn rate limits off")
     p.add_argument("--log-level", default="info")
     p.add_argument("--snapshot-every", type=int, default=200_000, help="commands between snapshots")
@@ -60,7 +63,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.demo:
         from openweex.sim.demo import demo_starter
 
-        opts.starters.append(demo_starter(markets, seed=args.seed))
+        opts.starters.append(
+            demo_starter(
+                markets,
+                seed=args.seed,
+                config=args.config,
+                replay=args.replay,
+                replay_speed=args.replay_speed,
+                replay_symbol=args.replay_symbol,
+            )
+        )
     try:
         return asyncio.run(serve(markets, opts))
     except KeyboardInterrupt:
@@ -76,12 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_admin_parser(sub)
     add_data_parser(sub)
-    try:
-        from openweex.client.cli import add_client_parser
-    except ImportError:  # the SDK command line is optional
-        pass
-    else:
-        add_client_parser(sub)
+    from openweex.client.cli import add_client_parser
+
+    add_client_parser(sub)
     return parser
 
 

@@ -1,0 +1,126 @@
+"""Configuration shared by :class:`~.sync.Client` and :class:`~.async_.AsyncClient`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import httpx
+
+from ._auth import WeexAuth, now_ms
+from .endpoints import Endpoint
+from .errors import (
+    MissingCredentialsError,
+    OpenWeexError,
+    OrderNotFoundError,
+    OrderPlacementError,
+    TransportError,
+    is_retryable,
+)
+from .models import Order, PlacedOrder
+from .throttle import RetryPolicy, Throttle
+
+SDK_VERSION = "0.1.0"
+USER_AGENT = f"openweex-python/{SDK_VERSION}"
+DEFAULT_TIMEOUT = 10.0
+
+
+class BaseClient:
+    """Credentials, throttle and retry policy; no I/O."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        secret_key: str | None,
+        passphrase: str | None,
+        *,
+        throttle: bool | Throttle,
+        retry: RetryPolicy | None,
+        clock: Callable[[], int] | None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.throttle: Throttle | None = Throttle() if throttle is True else (throttle or None)
+        self._auth: WeexAuth | None = None
+        given = [bool(api_key), bool(secret_key), bool(passphrase)]
+        if any(given) and not all(given):
+            raise ValueError("give api_key, secret_key and passphrase together (or none)")
+        if api_key and secret_key and passphrase:
+            self._auth = WeexAuth(api_key, secret_key, passphrase, clock=clock or now_ms)
+
+    @property
+    def auth(self) -> WeexAuth | None:
+        """The request signer, or None for a client without credentials."""
+        return self._auth
+
+    @staticmethod
+    def default_headers(extra: Mapping[str, str] | None) -> dict[str, str]:
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        headers.update(extra or {})
+        return headers
+
+    def auth_for(self, endpoint: Endpoint) -> WeexAuth | None:
+        """The signer for a signed endpoint (raises without credentials), else None."""
+        if not endpoint.signed:
+            return None
+        if self._auth is None:
+            raise MissingCredentialsError(
+                f"{endpoint} is private: build the client with api_key, secret_key and passphrase"
+            )
+        return self._auth
+
+    def throttle_delay(self, endpoint: Endpoint) -> float:
+        """Seconds to wait before sending a request to ``endpoint`` (0 without a throttle)."""
+        if self.throttle is None:
+            return 0.0
+        return self.throttle.reserve(endpoint.name, endpoint.limit)
+
+    def may_retry(self, endpoint: Endpoint, error: OpenWeexError, attempt: int) -> bool:
+        """Whether to retry after ``error``: idempotent endpoint, retryable error, budget left."""
+        return endpoint.idempotent and is_retryable(error) and attempt < self.retry.max_retries
+
+    def retry_delay(self, error: OpenWeexError, attempt: int) -> float:
+        """Backoff before the next attempt (honours a RateLimitError's ``retry_after``)."""
+        return self.retry.delay(attempt, getattr(error, "retry_after", None))
+
+
+def placement_unknown(exc: TransportError, client_order_id: str | None) -> OrderPlacementError:
+    """The error for a placement whose outcome cannot be established."""
+    return OrderPlacementError(
+        f"order placement outcome unknown: {exc}",
+        client_order_id=client_order_id,
+        landed=None,
+        request_sent=exc.request_sent,
+    )
+
+
+def placement_not_landed(exc: TransportError, client_order_id: str | None) -> OrderPlacementError:
+    """The error for a placement that did not reach the server or was not found after."""
+    return OrderPlacementError(
+        f"order not placed: {exc}",
+        client_order_id=client_order_id,
+        landed=False,
+        request_sent=exc.request_sent,
+    )
+
+
+def placed_from(orders: list[Order], client_order_id: str) -> PlacedOrder | None:
+    """The placement confirmed by an orderInfo lookup, if the order is there."""
+    for order in orders:
+        if order.client_order_id in (None, client_order_id):
+            return PlacedOrder(order_id=order.order_id, client_order_id=client_order_id)
+    return None
+
+
+def http_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    """An httpx.Timeout from seconds (None means the SDK default)."""
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    return httpx.Timeout(DEFAULT_TIMEOUT if timeout is None else timeout)
+
+
+def first_order(orders: list[Order], wanted: str | None) -> Order:
+    """The single order of an orderInfo answer; an empty answer is 'not found' (43001)."""
+    if not orders:
+        raise OrderNotFoundError("43001", f"order {wanted} not found (empty answer)", 200)
+    return orders[0]
