@@ -70,8 +70,8 @@ FORCES = {
 # Largest amount accepted anywhere (in smallest units): keeps arithmetic and storage sane.
 MAX_UNITS = 10**30
 
-_DECIMAL_RE = re.compile(r"^[+]?(\d+)(?:\.(\d*))?$|^[+]?\.(\d+)$")
-_CLIENT_OID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_DECIMAL_RE = re.compile(r"[+]?([0-9]+)(?:\.([0-9]*))?|[+]?\.([0-9]+)")
+_CLIENT_OID_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 def parse_units(text: str, scale: int, field: str) -> int | Reject:
@@ -81,7 +81,7 @@ def parse_units(text: str, scale: int, field: str) -> int | Reject:
     than ``scale`` (after dropping trailing zeros), or is absurdly large.
     """
     text = text.strip()
-    m = _DECIMAL_RE.match(text)
+    m = _DECIMAL_RE.fullmatch(text)
     if m is None:
         return errors.reject(errors.PARAM_INVALID, f"{field} is not a valid number")
     if m.group(3) is not None:
@@ -127,4 +127,4 @@ def decimal_to_units(value: Decimal, scale: int) -> int:
 
 def valid_client_oid(text: str) -> bool:
     """clientOrderId rule: 1 to 40 characters of ``[A-Za-z0-9_-]``."""
-    return _CLIENT_OID_RE.match(text) is not None
+    return _CLIENT_OID_RE.fullmatch(text) is not None

@@ -109,9 +109,9 @@ class Exchange(Trading):
         """Apply one command; returns its result and the events it produced, in order."""
         events: list[Any] = []
         self.ledger.events = events
-        if cmd.ts > self.last_ts:
-            self.last_ts = cmd.ts
         result = self._handlers[type(cmd)](cmd)
+        if cmd.ts > self.last_ts and type(result) is not Reject:
+            self.last_ts = cmd.ts
         return result, events
 
     def _place_batch(self, cmd: PlaceBatch) -> tuple[OrderAck | Reject, ...] | Reject:
@@ -239,12 +239,15 @@ class Exchange(Trading):
     def _create_listen_key(self, cmd: CreateListenKey) -> str | Reject:
         if cmd.uid not in self.accounts:
             return errors.reject(errors.ACCOUNT_NOT_FOUND)
-        for k in [k for k, (u, exp) in self.listen_keys.items() if u == cmd.uid and exp <= cmd.ts]:
-            del self.listen_keys[k]
         if len(self.live_listen_keys(cmd.uid, cmd.ts)) >= MAX_LISTEN_KEYS:
             return errors.reject(errors.LISTEN_KEY_LIMIT)
-        if not cmd.key or cmd.key in self.listen_keys:
+        taken = self.listen_keys.get(cmd.key)
+        if not cmd.key or (taken is not None and taken[1] > cmd.ts):
             return errors.reject(errors.PARAM_INVALID, "listen key already exists")
+        # Accepted: drop this user's expired keys (and an expired key of the same name).
+        for k in [k for k, (u, exp) in self.listen_keys.items() if u == cmd.uid and exp <= cmd.ts]:
+            del self.listen_keys[k]
+        self.listen_keys.pop(cmd.key, None)
         self.listen_keys[cmd.key] = (cmd.uid, cmd.ts + LISTEN_KEY_TTL_MS)
         return cmd.key
 

@@ -157,7 +157,7 @@ class Trading:
             cmd.side,
             cmd.order_type,
             cmd.force,
-            cmd.price,
+            cmd.price if cmd.order_type is LIMIT else 0,
             cmd.quantity,
             cmd.client_oid,
             ts,
