@@ -8,9 +8,11 @@ requests, then the runtime drains its queue, writes a final snapshot and closes 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
+import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable
@@ -22,7 +24,9 @@ import uvicorn
 
 from openweex.api.app import Api, Settings, build_app
 from openweex.domain.markets import Markets
+from openweex.recovery import RecoveryError
 from openweex.runtime import Runtime, tune_gc
+from openweex.storage.journal import JournalError
 
 log = logging.getLogger(__name__)
 TOKEN_FILE = "admin-token"
@@ -95,7 +99,11 @@ async def _flusher(runtime: Runtime, server: uvicorn.Server) -> None:
 async def serve(markets: Markets, opts: ServeOptions, out: Any = sys.stdout) -> int:
     """Run until SIGINT/SIGTERM; returns the process exit code."""
     token, token_path = admin_token(opts.data_dir, opts.admin_token)
-    runtime = Runtime.open(opts.data_dir, markets, **opts.runtime_options)
+    try:
+        runtime = Runtime.open(opts.data_dir, markets, **opts.runtime_options)
+    except (JournalError, RecoveryError) as exc:
+        print(f"openweex: cannot start: {exc}", file=sys.stderr, flush=True)
+        return 2
     tune_gc()
     api, app = build(runtime, opts, token)
     sock = bind(opts.host, opts.port)
@@ -109,6 +117,12 @@ async def serve(markets: Markets, opts: ServeOptions, out: Any = sys.stdout) -> 
         ws_max_size=1 << 20,
     )
     server = uvicorn.Server(config)
+    # Our own signal handlers: uvicorn's re-raise the signal once serve() returns, which
+    # would kill the process before the runtime drains and writes its final snapshot.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, server.handle_exit, sig, None)
     try:
         async with asyncio.TaskGroup() as tg:
             tg.create_task(_flusher(runtime, server), name="journal-flusher")

@@ -1,0 +1,506 @@
+"""WebSocket benchmarks: private event latency and public fan-out, with a reference server.
+
+Run ``python bench/bench_ws.py`` (``--help`` for options). Every server is a real process on
+loopback; the data directory is a fresh temporary one. Clients never negotiate
+permessage-deflate (with it, every frame is compressed once per connection on both servers).
+
+1. Private events. One user places IOC buy orders far below the market (each is accepted,
+   then cancelled: 4 account/order frames, no book growth) at ``--rate`` orders/s for
+   ``--seconds`` over 32 keep-alive HTTP connections, while one WebSocket client of the same
+   user, in the same process, subscribes to the three private channels. Per order: the time
+   from sending the request to its REST ack, and the time at which the order's first
+   orders frame (``s`` = 1) arrives, relative to the ack (negative: before the ack, which is
+   the normal case since the runtime queues events before the response is written).
+
+2. Public fan-out. ``--subscribers`` WebSocket clients in a separate process subscribe to
+   ``spot@public.deals.v3.api@BTCUSDT``. The load generator sends market buys of one lot
+   into a deep resting ask book (one trade per command) at each rate of ``--fanout-rates``.
+   Measured at the clients: frames delivered per second (all clients together) and the
+   delay from the frame's ``t`` (server wall clock, ms, set when the frame is made) to its
+   arrival. The reference is a plain ``websockets`` server (``broadcast()`` to every
+   connection, no per-connection queue or task) publishing a frame of the same size at the
+   same rates, measured by the same client process in the same run.
+
+The machine is shared with the clients, so numbers are relative: compare rows of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection, broadcast, serve
+
+ADMIN = "bench-admin-token"
+DEALS = "spot@public.deals.v3.api@BTCUSDT"
+PRIVATE = ["spot@private.orders.v3.api", "spot@private.deals.v3.api", "spot@private.account.v3.api"]
+
+
+# -- helpers ------------------------------------------------------------------------------
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(p / 100 * len(s)))]
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[str]
+    url: str
+    data_dir: Path
+
+    @classmethod
+    def start(cls) -> Server:
+        data_dir = Path(tempfile.mkdtemp(prefix="owx-bench-ws-"))
+        cmd = [sys.executable, "-m", "openweex", "serve", "--port", "0", "--data-dir"]
+        cmd += [str(data_dir), "--admin-token", ADMIN, "--no-rate-limits", "--log-level", "warning"]
+        log = data_dir / "server.log"  # a file, not a pipe nobody reads
+        with log.open("w") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            for line in log.read_text().splitlines():
+                if "serving on http://" in line:
+                    return cls(proc, line.strip().split("serving on ", 1)[1], data_dir)
+            time.sleep(0.05)
+        raise RuntimeError("server did not start:\n" + log.read_text())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+        errors = [x for x in (self.data_dir / "server.log").read_text().splitlines() if x]
+        if len(errors) > 2:
+            print("server log:", *errors[-20:], sep="\n", file=sys.stderr)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def user(self, funds: dict[str, str]) -> dict[str, str]:
+        with httpx.Client(base_url=self.url, headers={"X-Admin-Token": ADMIN}) as c:
+            uid = c.post("/admin/v1/accounts", json={}).json()["data"]["uid"]
+            key = c.post("/admin/v1/api-keys", json={"uid": uid, "passphrase": "p"}).json()
+            for coin, amount in funds.items():
+                c.post("/admin/v1/deposits", json={"uid": uid, "coin": coin, "amount": amount})
+        return dict(key["data"])
+
+
+class RawHttp:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams, signing WEEX requests.
+
+    The load generator must cost far less CPU than the server it drives; a full HTTP client
+    library would not.
+    """
+
+    def __init__(self, url: str, key: dict[str, str]) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        self.host, self.port, self.key = host, int(port), key
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        try:
+            return await self._request(method, path, body)
+        except (asyncio.IncompleteReadError, ConnectionError):  # idle keep-alive was closed
+            self.writer = None
+            return await self._request(method, path, body)
+
+    async def _request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        raw = b"" if body is None else orjson.dumps(body)
+        ts = str(time.time_ns() // 1_000_000)
+        prehash = (ts + method + path).encode() + raw
+        sign = base64.b64encode(
+            hmac.new(self.key["secretKey"].encode(), prehash, hashlib.sha256).digest()
+        )
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"ACCESS-KEY: {self.key['apiKey']}\r\nACCESS-SIGN: {sign.decode()}\r\n"
+            f"ACCESS-TIMESTAMP: {ts}\r\nACCESS-PASSPHRASE: {self.key['passphrase']}\r\n"
+            f"Content-Length: {len(raw)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + raw)
+        status_and_headers = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(status_and_headers.split(b" ", 2)[1])
+        length = 0
+        for line in status_and_headers.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        return status, orjson.loads(await self.reader.readexactly(length))
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def paced(rate: float, seconds: float, workers: int, job: Any) -> int:
+    """Run ``job(i)`` for i = 0, 1, ... at ``rate`` per second (open loop over ``workers``)."""
+    start = time.perf_counter()
+    total = int(rate * seconds)
+    counter = iter(range(total))
+
+    async def worker(w: int) -> None:
+        for i in counter:
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await job(w, i)
+
+    await asyncio.gather(*(worker(w) for w in range(workers)))
+    return total
+
+
+# -- 1. private events --------------------------------------------------------------------
+async def private_latency(rate: float, seconds: float) -> dict[str, Any]:
+    server = Server.start()
+    try:
+        key = server.user({"USDT": "100000000"})
+        clients = [RawHttp(server.url, key) for _ in range(32)]
+        _, lk = await clients[0].request("POST", "/api/v3/userDataStream", {})
+        acks: dict[str, tuple[float, float]] = {}  # order id -> (request sent, ack)
+        frames: dict[str, float] = {}
+        ws_url = server.url.replace("http://", "ws://") + f"/ws?listenKey={lk['listenKey']}"
+        async with connect(ws_url, compression=None, max_queue=None) as ws:
+            await ws.send(json.dumps({"method": "SUBSCRIPTION", "params": PRIVATE}))
+            await ws.recv()
+
+            async def reader() -> None:
+                async for msg in ws:
+                    now = time.perf_counter()
+                    f = orjson.loads(msg)
+                    if f.get("c") == PRIVATE[0] and f["d"]["s"] == 1:
+                        frames[f["d"]["i"]] = now
+
+            async def job(w: int, i: int) -> None:
+                body = {"symbol": "BTCUSDT_SPBL", "side": "buy", "orderType": "limit"}
+                body |= {"force": "ioc", "price": "1", "quantity": "0.001"}
+                sent = time.perf_counter()
+                _, r = await clients[w].request("POST", "/api/spot/v1/trade/orders", body)
+                acks[r["data"]["orderId"]] = (sent, time.perf_counter())
+
+            task = asyncio.create_task(reader())
+            t0, cpu0 = time.perf_counter(), cpu_seconds(server.proc.pid)
+            n = await paced(rate, seconds, len(clients), job)
+            elapsed = time.perf_counter() - t0
+            cpu = (cpu_seconds(server.proc.pid) - cpu0) / elapsed
+            await asyncio.sleep(0.5)
+            task.cancel()
+        for c in clients:
+            await c.close()
+    finally:
+        server.stop()
+    rest = [(a - s) * 1000 for s, a in acks.values()]
+    rel = [(frames[o] - a) * 1000 for o, (_, a) in acks.items() if o in frames]
+    e2e = [(frames[o] - s) * 1000 for o, (s, _) in acks.items() if o in frames]
+    return {
+        "orders": n,
+        "rate": n / elapsed,
+        "cpu": cpu,
+        "frames": len(rel),
+        "rest": rest,
+        "rel": rel,
+        "e2e": e2e,
+        "before_ack": sum(1 for x in rel if x < 0) / max(1, len(rel)),
+    }
+
+
+# -- 2. fan-out ---------------------------------------------------------------------------
+class Subscriber(asyncio.Protocol):
+    """A lean WebSocket client (one asyncio protocol, no task per message) for the fan-out
+    clients: with a full client library, the client process would be the bottleneck."""
+
+    def __init__(self, host: str, path: str, channel: str, stats: Stats) -> None:
+        self.host, self.path, self.channel, self.stats = host, path, channel, stats
+        self.buf = bytearray()
+        self.upgraded = False
+        self.acked = False
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.write(
+            f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+
+    def send(self, opcode: int, payload: bytes) -> None:
+        assert self.transport is not None and len(payload) < 126
+        mask = os.urandom(4)
+        body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.transport.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + body)
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf
+        buf += data
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            assert buf.startswith(b"HTTP/1.1 101"), bytes(buf[:100])
+            del buf[: end + 4]
+            self.upgraded = True
+            sub = {"method": "SUBSCRIPTION", "params": [self.channel]}
+            self.send(1, json.dumps(sub).encode())
+        now = time.time() * 1000
+        stats, i, n = self.stats, 0, len(buf)
+        while n - i >= 2:
+            opcode, size, head = buf[i] & 0x0F, buf[i + 1] & 0x7F, 2
+            if size == 126:
+                if n - i < 4:
+                    break
+                size, head = int.from_bytes(buf[i + 2 : i + 4], "big"), 4
+            elif size == 127:
+                if n - i < 10:
+                    break
+                size, head = int.from_bytes(buf[i + 2 : i + 10], "big"), 10
+            if n - i < head + size:
+                break
+            payload = bytes(buf[i + head : i + head + size])
+            i += head + size
+            if opcode == 9:
+                self.send(10, payload)
+            elif opcode == 1 and not self.acked:
+                self.acked = True
+                stats.ready += 1
+            elif opcode == 1 and stats.on:
+                t = payload.rfind(b'"t":')
+                stats.lat.append(now - int(payload[t + 4 : -1]))
+                stats.frames += 1
+                stats.deals += payload.count(b'"S":')
+        del buf[:i]
+
+
+@dataclass
+class Stats:
+    on: bool = False
+    ready: int = 0
+    frames: int = 0
+    deals: int = 0
+    lat: list[float] = field(default_factory=list)
+
+
+async def child_main(url: str, n: int, channel: str) -> None:
+    """Subscriber process: ``n`` clients; ``start``/``stop`` on stdin bracket the window."""
+    stats = Stats()
+    hostport, _, path = url.removeprefix("ws://").partition("/")
+    host, port = hostport.split(":")
+    loop = asyncio.get_running_loop()
+    transports = []
+    for _ in range(n):
+        tr, _ = await loop.create_connection(
+            lambda: Subscriber(host, "/" + path, channel, stats), host, int(port)
+        )
+        transports.append(tr)
+        while stats.ready < len(transports) - 50:  # at most 50 handshakes in flight
+            await asyncio.sleep(0.005)
+    while stats.ready < n:
+        await asyncio.sleep(0.01)
+    print("ready", flush=True)
+    line = await asyncio.to_thread(sys.stdin.readline)
+    assert line.strip() == "start"
+    stats.on = True
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    await asyncio.to_thread(sys.stdin.readline)
+    stats.on = False
+    elapsed = time.perf_counter() - t0
+    lat = stats.lat
+    out = {"elapsed": elapsed, "frames": stats.frames, "deals": stats.deals}
+    out["client_cpu"] = (time.process_time() - cpu0) / elapsed
+    out |= {"p50": pct(lat, 50), "p99": pct(lat, 99), "max": max(lat, default=float("nan"))}
+    print(json.dumps(out), flush=True)
+    for tr in transports:
+        tr.abort()
+
+
+async def reference_main(port: int, rate: float) -> None:
+    """Reference process: plain websockets server broadcasting at ``rate`` after ``start``."""
+    subscribed: set[ServerConnection] = set()
+
+    async def handler(ws: ServerConnection) -> None:
+        async for msg in ws:
+            req = json.loads(msg)
+            await ws.send(json.dumps({"id": 0, "code": 0, "msg": ",".join(req["params"])}))
+            subscribed.add(ws)
+        subscribed.discard(ws)
+
+    async with serve(handler, "127.0.0.1", port, compression=None, max_queue=None):
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)
+        stop = asyncio.create_task(asyncio.to_thread(sys.stdin.readline))
+        start, i = time.perf_counter(), 0
+        while not stop.done():
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            deal = {"S": 1, "p": "30000", "t": time.time_ns() // 1_000_000, "v": "0.0001"}
+            data = {"deals": [deal], "e": "spot@public.deals.v3.api"}
+            now = time.time_ns() // 1_000_000
+            frame: dict[str, Any] = {"c": DEALS, "d": data, "s": "BTCUSDT", "t": now}
+            broadcast(subscribed, orjson.dumps(frame).decode())
+            i += 1
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    cmd = [sys.executable, os.path.abspath(__file__), *args]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.strip() == "ready", line
+    return proc
+
+
+def tell(proc: subprocess.Popen[str], word: str) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(word + "\n")
+    proc.stdin.flush()
+
+
+def result(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    assert proc.stdout is not None
+    out = json.loads(proc.stdout.readline())
+    proc.terminate()
+    proc.wait(30)
+    return dict(out)
+
+
+async def fanout_openweex(subs: int, rates: list[float], seconds: float) -> list[dict[str, Any]]:
+    server = Server.start()
+    rows = []
+    try:
+        maker = server.user({"BTC": "1000"})
+        taker = server.user({"USDT": "100000000"})
+        mk = RawHttp(server.url, maker)
+        lots = int(sum(rates) * seconds * 1.1) + 100
+        ask = {"side": "sell", "orderType": "limit", "force": "normal", "price": "30000"}
+        ask["quantity"] = "0.0001"
+        for _ in range(0, lots, 50):
+            body = {"symbol": "BTCUSDT_SPBL", "orderList": [ask] * 50}
+            await mk.request("POST", "/api/spot/v1/trade/batch-orders", body)
+        await mk.close()
+        ws_url = server.url.replace("http://", "ws://")
+        clients = [RawHttp(server.url, taker) for _ in range(8)]
+        buy = {"symbol": "BTCUSDT_SPBL", "side": "buy", "orderType": "market", "quantity": "3"}
+        for rate in rates:
+            child = spawn("child", ws_url + "/ws", str(subs), DEALS)
+
+            async def job(w: int, i: int) -> None:
+                await clients[w].request("POST", "/api/spot/v1/trade/orders", buy)
+
+            tell(child, "start")
+            t0, cpu0 = time.perf_counter(), cpu_seconds(server.proc.pid)
+            await paced(rate, seconds, len(clients), job)
+            await asyncio.sleep(0.3)
+            tell(child, "stop")
+            cpu = (cpu_seconds(server.proc.pid) - cpu0) / (time.perf_counter() - t0)
+            rows.append({"server": "openweex", "rate": rate, "server_cpu": cpu, **result(child)})
+        for c in clients:
+            await c.close()
+    finally:
+        server.stop()
+    return rows
+
+
+async def fanout_reference(subs: int, rates: list[float], seconds: float) -> list[dict[str, Any]]:
+    rows = []
+    for rate in rates:
+        port = 20000 + os.getpid() % 20000
+        ref = spawn("reference", str(port), str(rate))
+        child = spawn("child", f"ws://127.0.0.1:{port}/", str(subs), DEALS)
+        tell(child, "start")
+        tell(ref, "start")
+        t0, cpu0 = time.perf_counter(), cpu_seconds(ref.pid)
+        await asyncio.sleep(seconds)
+        tell(ref, "stop")
+        await asyncio.sleep(0.3)
+        tell(child, "stop")
+        cpu = (cpu_seconds(ref.pid) - cpu0) / (time.perf_counter() - t0)
+        row = {"server": "websockets broadcast", "rate": rate, "server_cpu": cpu}
+        rows.append(row | result(child))
+        ref.terminate()
+        ref.wait(30)
+    return rows
+
+
+# -- report ---------------------------------------------------------------------------------
+def print_private(r: dict[str, Any]) -> None:
+    print(
+        f"\n1. private events: {r['orders']} IOC orders at {r['rate']:.0f}/s, frames: {r['frames']}"
+    )
+    print(f"{'measure':42} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    for name, xs in (
+        ("REST request -> ack", r["rest"]),
+        ("REST ack -> orders frame (negative: before)", r["rel"]),
+        ("REST request -> orders frame", r["e2e"]),
+    ):
+        print(f"{name:42} {pct(xs, 50):8.2f} {pct(xs, 99):8.2f} {max(xs):8.2f}")
+    print(f"orders frame arrived before the REST ack: {r['before_ack']:.0%}")
+    print(f"server CPU: {r['cpu']:.0%} of one core")
+
+
+def print_fanout(rows: list[dict[str, Any]], subs: int) -> None:
+    print(f"\n2. public fan-out to {subs} subscribers of {DEALS}")
+    head = f"{'server':22} {'offered/s':>9} {'frames/s':>9} {'deals/s':>8}"
+    head += f" {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'srv cpu':>7} {'cli cpu':>7}"
+    print(head + f" {'frames/cpu-s':>12}")
+    for r in rows:
+        fps = r["frames"] / r["elapsed"]
+        dps = r["deals"] / r["elapsed"]
+        print(
+            f"{r['server']:22} {r['rate']:9.0f} {fps:9.0f} {dps:8.0f}"
+            f" {r['p50']:7.1f} {r['p99']:7.1f} {r['max']:7.1f}"
+            f" {r['server_cpu']:7.0%} {r['client_cpu']:7.0%} {fps / r['server_cpu']:12.0f}"
+        )
+    print("frames/cpu-s: frames delivered per second of server CPU time (robust to a busy host)")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "child":
+        asyncio.run(child_main(sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "reference":
+        asyncio.run(reference_main(int(sys.argv[2]), float(sys.argv[3])))
+        return
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--rate", type=float, default=1000, help="private: orders per second")
+    p.add_argument("--seconds", type=float, default=8, help="length of each measured run")
+    p.add_argument("--subscribers", type=int, default=1000)
+    p.add_argument("--fanout-rates", default="20,50,100", help="fan-out: frames/s offered")
+    p.add_argument("--skip-private", action="store_true")
+    p.add_argument("--skip-fanout", action="store_true")
+    args = p.parse_args()
+    if not args.skip_private:
+        print_private(asyncio.run(private_latency(args.rate, args.seconds)))
+    if not args.skip_fanout:
+        rates = [float(x) for x in args.fanout_rates.split(",")]
+        rows = asyncio.run(fanout_openweex(args.subscribers, rates, args.seconds))
+        rows += asyncio.run(fanout_reference(args.subscribers, rates, args.seconds))
+        rows.sort(key=lambda r: (r["rate"], r["server"] != "openweex"))
+        print_fanout(rows, args.subscribers)
+
+
+if __name__ == "__main__":
+    main()
