@@ -30,7 +30,7 @@ def _token(args: argparse.Namespace) -> str:
         return str(args.admin_token)
     path = args.data_dir / "admin-token"
     if path.exists():
-        return path.read_text().strip()
+        return str(path.read_text().strip())
     raise SystemExit("openweex: no admin token (use --admin-token or OPENWEEX_ADMIN_TOKEN)")
 
 

@@ -1,17 +1,24 @@
 """The ASGI application: WEEX REST endpoints, the admin API, ``/ws`` and ``/openapi.json``.
 
-One generic dispatcher wraps every endpoint: rate limit, authentication and permission
-check, parameter decoding (query string for GET/DELETE, JSON body for POST, path parameters),
-the call, and the WEEX envelope. Unknown paths and methods, and unexpected failures, answer
-in the WEEX envelope too (an unexpected failure is 40015 "System error", logged with its
-cause, never a stack trace on the wire). One structured access-log line per request.
+HTTP requests for the routes of :data:`~openweex.api.routing.ROUTES` go through one lean
+dispatcher (a dict lookup by path, then by method) straight on the ASGI interface; WebSocket
+connections and any extra routes are handed to an inner Starlette app. Each endpoint call
+runs: shutdown check (40200), admin token (admin routes), authentication and permission
+(private routes), rate limit (per API key on private routes, per client IP on public ones),
+parameter decoding (query string, JSON body, path parameters), the handler, the WEEX
+envelope. Unknown paths and methods, and unexpected failures, answer in the WEEX envelope
+too (an unexpected failure is 40015 "System error", logged with its cause, never a stack
+trace on the wire). One structured access-log line per request, without secrets: method,
+path (never the query string), status, code and latency.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,20 +27,30 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from openweex.api import wire
-from openweex.api.params import Rejected
+from openweex.api.auth import access_headers, authenticate
+from openweex.api.params import Rejected, request_params
 from openweex.api.ratelimit import RateLimiter
 from openweex.api.routing import ROUTES, Ctx, RouteSpec
 from openweex.domain import errors
 from openweex.domain.errors import Reject
 from openweex.domain.markets import Markets
+from openweex.engine.ledger import ApiKeyRecord
 from openweex.runtime import Runtime, RuntimeStopped
 
 access_log = logging.getLogger("openweex.access")
 log = logging.getLogger(__name__)
-JSON = "application/json"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_JSON_HEADER = (b"content-type", b"application/json")
+_ADMIN_PREFIX = "/admin/"
 
 
 @dataclass
@@ -42,6 +59,7 @@ class Settings:
     rate_limits: bool = True
     access_log: bool = True
     ws_queue_size: int = 1024
+    max_body: int = 1 << 20  # larger request bodies are rejected (40017)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -54,140 +72,258 @@ class Api:
         self.settings = settings
         self.limiter = RateLimiter(enabled=settings.rate_limits)
         self.hub: Any = None  # the WebSocket hub, when the app serves /ws
+        self._closing = False
 
-    def lookup_key(self, key: str) -> Any:
+    def lookup_key(self, key: str) -> ApiKeyRecord | None:
         return self.runtime.exchange.api_keys.get(key)
 
     def is_frozen(self, uid: int) -> bool:
         acct = self.runtime.exchange.accounts.get(uid)
         return acct is None or acct.frozen
 
+    def begin_shutdown(self) -> None:
+        """From now on every API request answers 40200 (server upgrade, try again later)."""
+        self._closing = True
 
-def _respond(status: int, body: bytes) -> Response:
-    return Response(body, status_code=status, media_type=JSON)
+    @property
+    def closing(self) -> bool:
+        """True once shutdown began: here, or in the runtime (closing, or a fatal error)."""
+        rt = self.runtime
+        return self._closing or bool(getattr(rt, "_closing", False)) or rt.fatal is not None
 
 
-def _log(request: Request, status: int, code: str, started: float) -> None:
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+async def send_json(send: Send, status: int, body: bytes) -> None:
+    headers = [_JSON_HEADER, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body; more than ``limit`` bytes is rejected (40017)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client went away; whatever we answer is dropped
+        chunk: bytes = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise Rejected(errors.reject(errors.PARAM_INVALID, "request body too large"))
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def log_access(method: str, path: str, status: int, code: str, started: float) -> None:
     if access_log.isEnabledFor(logging.INFO):
         ms = (time.perf_counter() - started) * 1000
         access_log.info(
-            "method=%s path=%s status=%d code=%s latency_ms=%.3f",
-            request.method,
-            request.url.path,
-            status,
-            code,
-            ms,
+            "method=%s path=%s status=%d code=%s latency_ms=%.3f", method, path, status, code, ms
         )
 
 
-async def _params(request: Request, spec: RouteSpec, body: bytes) -> dict[str, Any] | Reject:
-    params: dict[str, Any] = dict(request.query_params)
-    if spec.method == "POST" and body.strip():
-        try:
-            decoded = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return errors.reject(errors.INVALID_CONTENT_TYPE, "the body is not JSON")
-        if not isinstance(decoded, dict):
-            return errors.reject(errors.PARAM_INVALID, "the body must be a JSON object")
-        params.update(decoded)
-    elif spec.method in ("PUT", "DELETE") and body.strip():
-        try:
-            decoded = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            decoded = None
-        if isinstance(decoded, dict):
-            for k, v in decoded.items():
-                params.setdefault(k, v)
-    params.update(request.path_params)
-    return params
+def _client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
 
 
-def _check_admin(api: Api, request: Request) -> Reject | None:
-    given = request.headers.get("x-admin-token", "")
-    if not given:
-        return errors.Reject(errors.MISSING_ACCESS_KEY, "X-Admin-Token header is required")
-    if not hmac.compare_digest(given.encode(), api.settings.admin_token.encode()):
-        return errors.Reject(errors.INVALID_ACCESS_KEY, "Invalid admin token")
-    return None
+class Endpoint:
+    """One route of the table, with everything it needs looked up once."""
 
+    def __init__(self, api: Api, spec: RouteSpec) -> None:
+        self.api = api
+        self.spec = spec
+        self.method = spec.method
+        self.path = spec.path
+        self.handler = spec.handler
+        self.is_admin = spec.path.startswith(_ADMIN_PREFIX)
+        self.private = spec.private
+        self.log = api.settings.access_log
 
-async def _handle(api: Api, spec: RouteSpec, request: Request, now: int) -> Reject | Any:
-    body = await request.body()
-    ip = request.client.host if request.client else ""
-    is_admin = spec.path.startswith("/admin/")
-    if is_admin:
-        rej = _check_admin(api, request)
-        if rej is not None:
-            return rej
-    who = ip
-    if spec.private:
-        who = request.headers.get("access-key") or request.headers.get("access_key") or ip
-    if not is_admin and not api.limiter.allow(who, spec.path, now):
-        return errors.reject(errors.TOO_FREQUENT)
-    key = None
-    if spec.private:
-        from openweex.api.auth import authenticate
+    def _check_admin(self, scope: Scope) -> Reject | None:
+        given = b""
+        for name, value in scope["headers"]:
+            if name.lower() == b"x-admin-token":
+                given = value
+                break
+        if not given:
+            return errors.Reject(errors.MISSING_ACCESS_KEY, "X-Admin-Token header is required")
+        token = self.api.settings.admin_token.encode()
+        if not token or not hmac.compare_digest(given, token):
+            return errors.Reject(errors.INVALID_ACCESS_KEY, "Invalid admin token")
+        return None
 
-        res = authenticate(
-            request.headers,
-            spec.method,
-            request.url.path,
-            request.url.query,
-            body,
-            ip,
-            now,
-            api.lookup_key,
-            api.is_frozen,
-            spec.permission,
-        )
-        if isinstance(res, Reject):
-            return res
-        key = res
-    params = await _params(request, spec, body)
-    if isinstance(params, Reject):
-        return params
-    return await spec.handler(Ctx(api, params, now, key, ip))
+    async def _run(
+        self, scope: Scope, body: bytes, path_params: dict[str, Any] | None, now: int
+    ) -> Any:
+        api = self.api
+        if api.closing:
+            return errors.reject(errors.SERVER_UPGRADE, "the exchange is shutting down")
+        ip = _client_ip(scope)
+        key: ApiKeyRecord | None = None
+        if self.is_admin:
+            rej = self._check_admin(scope)
+            if rej is not None:
+                return rej
+        elif self.private:
+            res = authenticate(
+                access_headers(scope["headers"]),
+                self.method,
+                scope["path"],
+                scope["query_string"],
+                body,
+                ip,
+                now,
+                api.lookup_key,
+                api.is_frozen,
+                self.spec.permission,
+            )
+            if type(res) is Reject:
+                return res
+            assert isinstance(res, ApiKeyRecord)
+            key = res
+            if not api.limiter.allow(key.api_key, self.path, now):
+                return errors.reject(errors.TOO_FREQUENT)
+        elif not api.limiter.allow(ip, self.path, now):
+            return errors.reject(errors.TOO_FREQUENT)
+        params = request_params(self.method, scope["query_string"], body, path_params)
+        return await self.handler(Ctx(api, params, now, key, ip))
 
+    def _render(self, data: Any, now: int) -> tuple[int, str, bytes]:
+        if type(data) is Reject:
+            status = errors.http_status(data.code)
+            if self.is_admin and data.code in (
+                errors.MISSING_ACCESS_KEY,
+                errors.INVALID_ACCESS_KEY,
+            ):
+                status = 401
+            return status, data.code, wire.error_body(data, now)
+        if self.spec.raw:
+            return 200, errors.SUCCESS, orjson.dumps(data)
+        return 200, errors.SUCCESS, wire.ok_body(data, now)
 
-def _endpoint(api: Api, spec: RouteSpec) -> Any:
-    async def endpoint(request: Request) -> Response:
+    async def serve(
+        self, scope: Scope, receive: Receive, send: Send, path_params: dict[str, Any] | None
+    ) -> None:
         started = time.perf_counter()
-        now = time.time_ns() // 1_000_000
+        now = now_ms()
         try:
-            data = await _handle(api, spec, request, now)
+            body = await read_body(receive, self.api.settings.max_body)
+            data = await self._run(scope, body, path_params, now)
         except Rejected as exc:
             data = exc.reject
         except RuntimeStopped:
             data = errors.reject(errors.SERVER_UPGRADE, "the exchange is shutting down")
         except Exception:
-            log.exception("unexpected failure in %s %s", spec.method, spec.path)
+            log.exception("unexpected failure in %s %s", self.method, self.path)
             data = errors.reject(errors.SYSTEM_ERROR)
-        if isinstance(data, Reject):
-            status = errors.http_status(data.code)
-            if spec.path.startswith("/admin/") and data.code in ("40001", "40006"):
-                status = 401
-            _log(request, status, data.code, started)
-            return _respond(status, wire.error_body(data, now))
-        _log(request, 200, errors.SUCCESS, started)
-        if spec.raw:
-            return _respond(200, orjson.dumps(data))
-        return _respond(200, wire.ok_body(data, now))
+        try:
+            status, code, payload = self._render(data, now)
+        except Exception:  # e.g. a handler returned something that is not JSON-serialisable
+            log.exception("cannot render the response of %s %s", self.method, self.path)
+            status, code = 400, errors.SYSTEM_ERROR
+            payload = wire.error_body(errors.reject(code), now)
+        await send_json(send, status, payload)
+        if self.log:
+            log_access(self.method, scope["path"], status, code, started)
 
-    return endpoint
+
+Methods = dict[str, Callable[[Scope, Receive, Send, dict[str, Any] | None], Awaitable[None]]]
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    """A regex for a route path with ``{name:int}`` (or ``{name}``) segments."""
+    out = []
+    for seg in path.split("/"):
+        m = re.fullmatch(r"\{(\w+)(?::(\w+))?\}", seg)
+        if m is None:
+            out.append(re.escape(seg))
+        elif m.group(2) == "int":
+            out.append(f"(?P<{m.group(1)}>[0-9]{{1,18}})")
+        else:
+            out.append(f"(?P<{m.group(1)}>[^/]+)")
+    return re.compile("/".join(out))
+
+
+class WeexApp:
+    """The ASGI app: the route table of :data:`ROUTES` plus an inner app for the rest."""
+
+    def __init__(self, api: Api, specs: list[RouteSpec], fallback: ASGIApp) -> None:
+        self.api = api
+        self.fallback = fallback
+        self.exact: dict[str, Methods] = {}
+        self.patterns: list[tuple[re.Pattern[str], Methods]] = []
+        self.specs = list(specs)
+        by_pattern: dict[str, Methods] = {}
+        for spec in specs:
+            if "{" in spec.path:
+                methods = by_pattern.setdefault(spec.path, {})
+            else:
+                methods = self.exact.setdefault(spec.path, {})
+            methods[spec.method] = Endpoint(api, spec).serve
+        for path, methods in by_pattern.items():
+            self.patterns.append((_path_pattern(path), methods))
+
+    def add(self, method: str, path: str, serve: Callable[..., Awaitable[None]]) -> None:
+        self.exact.setdefault(path, {})[method] = serve
+
+    def route_table(self) -> set[tuple[str, str]]:
+        """Every (method, path) served over HTTP by the table, templates as ``{uid}``."""
+        out = {(m, p) for p, methods in self.exact.items() for m in methods}
+        out |= {(s.method, re.sub(r":\w+\}", "}", s.path)) for s in self.specs if "{" in s.path}
+        return out
+
+    def _find(self, path: str) -> tuple[Methods | None, dict[str, Any] | None]:
+        methods = self.exact.get(path)
+        if methods is not None:
+            return methods, None
+        for pattern, methods in self.patterns:
+            m = pattern.fullmatch(path)
+            if m is not None:
+                return methods, {k: int(v) if v.isdigit() else v for k, v in m.groupdict().items()}
+        return None, None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.fallback(scope, receive, send)
+            return
+        methods, path_params = self._find(scope["path"])
+        if methods is None:
+            await self.fallback(scope, receive, send)
+            return
+        serve = methods.get(scope["method"])
+        if serve is None:
+            await _route_error(scope, send, 405, errors.METHOD_NOT_ALLOWED)
+            return
+        await serve(scope, receive, send, path_params)
+
+
+async def _route_error(scope: Scope, send: Send, status: int, code: str) -> None:
+    started = time.perf_counter()
+    await send_json(send, status, wire.error_body(errors.reject(code), now_ms()))
+    log_access(scope["method"], scope["path"], status, code, started)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    now = time.time_ns() // 1_000_000
     assert isinstance(exc, HTTPException)
     code = errors.METHOD_NOT_ALLOWED if exc.status_code == 405 else errors.NOT_FOUND
-    _log(request, exc.status_code, code, time.perf_counter())
-    return _respond(exc.status_code, wire.error_body(errors.reject(code), now))
+    status = 405 if exc.status_code == 405 else 404
+    log_access(request.method, request.url.path, status, code, time.perf_counter())
+    body = wire.error_body(errors.reject(code), now_ms())
+    return Response(body, status_code=status, media_type="application/json")
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s: %r", request.url.path, exc)
-    now = time.time_ns() // 1_000_000
-    return _respond(500, wire.error_body(errors.reject(errors.SYSTEM_ERROR), now))
+    body = wire.error_body(errors.reject(errors.SYSTEM_ERROR), now_ms())
+    return Response(body, status_code=400, media_type="application/json")
 
 
 def load_routes() -> list[RouteSpec]:
@@ -197,28 +333,29 @@ def load_routes() -> list[RouteSpec]:
     return ROUTES
 
 
+def _static(body: bytes) -> Callable[..., Awaitable[None]]:
+    async def serve(scope: Scope, receive: Receive, send: Send, _: Any) -> None:
+        await send_json(send, 200, body)
+
+    return serve
+
+
 def build_app(
     runtime: Runtime,
     settings: Settings,
     extra_routes: list[BaseRoute] | None = None,
     api: Api | None = None,
-) -> Starlette:
-    """The Starlette app serving every route of :data:`ROUTES` (and ``extra_routes``)."""
-    api = api or Api(runtime, settings)
-    by_path: dict[str, list[RouteSpec]] = {}
-    for spec in load_routes():
-        by_path.setdefault(spec.path, []).append(spec)
-    routes: list[BaseRoute] = []
-    for path, specs in by_path.items():
-        for spec in specs:
-            routes.append(Route(path, _endpoint(api, spec), methods=[spec.method]))
-    from openweex.api.openapi import openapi_route
+) -> WeexApp:
+    """The ASGI app serving every route of :data:`ROUTES`, ``/openapi.json`` and
+    ``extra_routes`` (e.g. the ``/ws`` WebSocket route)."""
+    from openweex.api.openapi import OPENAPI_PATH, openapi_document
 
-    routes.append(openapi_route(load_routes()))
-    routes.extend(extra_routes or [])
-    app = Starlette(
-        routes=routes,
+    api = api or Api(runtime, settings)
+    routes = load_routes()
+    inner = Starlette(
+        routes=list(extra_routes or []),
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
-    app.state.api = api
+    app = WeexApp(api, routes, inner)
+    app.add("GET", OPENAPI_PATH, _static(orjson.dumps(openapi_document(routes))))
     return app

@@ -6,16 +6,13 @@ test can compare the two and the document cannot drift from the routes.
 
 from __future__ import annotations
 
+import re
 from typing import Any
-
-import orjson
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from openweex import __version__
 from openweex.api.routing import RouteSpec
 
+OPENAPI_PATH = "/openapi.json"
 _ENVELOPE = {
     "type": "object",
     "required": ["code", "msg", "requestTime", "data"],
@@ -34,87 +31,79 @@ _JSON_TYPES = {
 }
 
 
-def _operation(spec: RouteSpec) -> dict[str, Any]:
-    params: list[dict[str, Any]] = []
-    path_params = [seg[1:].split(":")[0] for seg in spec.path.split("/") if seg.startswith("{")]
-    for name in path_params:
-        params.append(
-            {
-                "name": name.rstrip("}"),
-                "in": "path",
-                "required": True,
-                "schema": {"type": "integer"},
-            }
-        )
-    body: dict[str, Any] = {}
-    if spec.method == "POST":
-        props = {n: _JSON_TYPES.get(t, {}) for n, t, _ in spec.params}
-        required = [n for n, _, r in spec.params if r]
-        schema: dict[str, Any] = {"type": "object", "properties": props}
-        if required:
-            schema["required"] = required
-        body = {
-            "requestBody": {"required": False, "content": {"application/json": {"schema": schema}}}
-        }
-    else:
-        for n, _, r in spec.params:
-            params.append({"name": n, "in": "query", "required": r, "schema": {"type": "string"}})
+def _param(name: str, where: str, required: bool, kind: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required, "schema": {"type": kind}}
+
+
+def _parameters(spec: RouteSpec) -> list[dict[str, Any]]:
+    """Path, query (non-POST) and header parameters of a route."""
+    params = [
+        _param(seg[1:-1].split(":")[0], "path", True, "integer")
+        for seg in spec.path.split("/")
+        if seg.startswith("{")
+    ]
+    if spec.method != "POST":
+        params += [_param(n, "query", r) for n, _, r in spec.params]
     if spec.private:
-        for h in _AUTH_HEADERS:
-            params.append(
-                {"name": h, "in": "header", "required": True, "schema": {"type": "string"}}
-            )
+        params += [_param(h, "header", True) for h in _AUTH_HEADERS]
     if spec.path.startswith("/admin/"):
-        params.append(
-            {
-                "name": "X-Admin-Token",
-                "in": "header",
-                "required": True,
-                "schema": {"type": "string"},
-            }
-        )
-    ok_schema: dict[str, Any] = {"type": "object"} if spec.raw else _ENVELOPE
+        params.append(_param("X-Admin-Token", "header", True))
+    return params
+
+
+def _body(spec: RouteSpec) -> dict[str, Any]:
+    """The JSON body of a POST route (parameters may also come as numbers)."""
+    props = {n: _JSON_TYPES.get(t, {}) for n, t, _ in spec.params}
+    required = [n for n, _, r in spec.params if r]
+    schema: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        schema["required"] = required
+    return {"required": False, "content": {"application/json": {"schema": schema}}}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _operation(spec: RouteSpec) -> dict[str, Any]:
+    responses = {
+        "200": _json("success", {"type": "object"} if spec.raw else _ENVELOPE),
+        "400": _json("WEEX error envelope", _ENVELOPE),
+        "429": _json("rate limited", _ENVELOPE),
+    }
+    if spec.path.startswith("/admin/"):
+        responses["401"] = _json("missing or wrong X-Admin-Token", _ENVELOPE)
     op: dict[str, Any] = {
         "summary": spec.summary,
         "operationId": spec.handler.__name__ + "_" + spec.method.lower(),
-        "parameters": params,
-        "responses": {
-            "200": {
-                "description": "success",
-                "content": {"application/json": {"schema": ok_schema}},
-            },
-            "400": {
-                "description": "WEEX error envelope",
-                "content": {"application/json": {"schema": _ENVELOPE}},
-            },
-            "429": {
-                "description": "rate limited",
-                "content": {"application/json": {"schema": _ENVELOPE}},
-            },
-        },
+        "parameters": _parameters(spec),
+        "responses": responses,
     }
-    if spec.private:
-        op["responses"]["401"] = {"description": "unauthorised"}
-    op.update(body)
+    if spec.method == "POST":
+        op["requestBody"] = _body(spec)
     return op
 
 
 def openapi_document(routes: list[RouteSpec]) -> dict[str, Any]:
+    """The document: one operation per route, plus ``GET /openapi.json`` itself."""
     paths: dict[str, dict[str, Any]] = {}
     for spec in routes:
-        path = spec.path.replace(":int}", "}")
+        path = re.sub(r":\w+\}", "}", spec.path)
         paths.setdefault(path, {})[spec.method.lower()] = _operation(spec)
+    paths[OPENAPI_PATH] = {
+        "get": {
+            "summary": "This document.",
+            "operationId": "openapi_get",
+            "responses": {
+                "200": {
+                    "description": "the OpenAPI document",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "openweex: WEEX spot API", "version": __version__},
         "paths": paths,
     }
-
-
-def openapi_route(routes: list[RouteSpec]) -> Route:
-    body = orjson.dumps(openapi_document(routes))
-
-    async def serve(request: Request) -> Response:
-        return Response(body, media_type="application/json")
-
-    return Route("/openapi.json", serve, methods=["GET"])

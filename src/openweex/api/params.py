@@ -1,8 +1,16 @@
-"""Request parameter parsing with the tolerance real WEEX clients need.
+"""Request parameter decoding with the tolerance real WEEX clients need.
 
-* numbers may come as JSON numbers or strings (``"limit": 10`` and ``"limit": "10"``);
+* GET/DELETE/PUT parameters come from the query string, POST parameters from a JSON object
+  body (PUT/DELETE may also carry a JSON body; the query string wins);
+* numbers may come as JSON numbers or strings (``"limit": 10`` and ``"limit": "10"``); a JSON
+  number with a fraction or exponent is read exactly (never through a binary float);
 * an empty string (or ``null``) means "not given";
 * symbols match case-insensitively, with or without the ``_SPBL`` suffix.
+
+Codes: a POST body that is not JSON is 40007; a value of the wrong JSON shape (a list, object
+or boolean where a scalar is expected, a scalar where a list is expected, a body that is JSON
+but not an object) is 40409; a value that does not parse (bad number, unknown enumeration)
+is 40017; a required scalar that is missing is 40019; an empty required list is 40724.
 
 A bad parameter raises :class:`Rejected`, which the app turns into the WEEX error envelope.
 Exceptions are used here only to unwind parsing code; they always carry a WEEX code.
@@ -10,8 +18,11 @@ Exceptions are used here only to unwind parsing code; they always carry a WEEX c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qsl
 
 from openweex.domain import errors
 from openweex.domain.errors import Reject
@@ -32,13 +43,87 @@ def fail(code: str, detail: str = "") -> Rejected:
 Params = Mapping[str, Any]
 
 
+# -- decoding the request ---------------------------------------------------------------------
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+_decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant)
+
+
+def decode_json(body: bytes) -> dict[str, Any]:
+    """A JSON object body, numbers with a fraction or exponent as exact :class:`Decimal`.
+
+    The standard library's decoder is used on purpose: it reads every number exactly
+    (integers of any length, fractions as Decimal) and is about as fast as any other here.
+    """
+    try:
+        decoded = _decoder.decode(body.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise fail(errors.INVALID_CONTENT_TYPE, "the body is not JSON") from exc
+    if not isinstance(decoded, dict):
+        raise fail(errors.WRONG_FORMAT, "the body must be a JSON object")
+    return decoded
+
+
+_QUERIES: dict[bytes, dict[str, Any]] = {}
+_MAX_QUERIES = 4096
+
+
+def decode_query(raw_query: bytes) -> dict[str, Any]:
+    """The query string as a dict (the last of repeated names wins); a fresh dict each call."""
+    if not raw_query:
+        return {}
+    parsed = _QUERIES.get(raw_query)
+    if parsed is None:
+        parsed = dict(parse_qsl(raw_query.decode("utf-8", "replace"), keep_blank_values=True))
+        if len(raw_query) <= 256:  # remember short queries: market data repeats them
+            if len(_QUERIES) >= _MAX_QUERIES:
+                _QUERIES.clear()
+            _QUERIES[raw_query] = parsed
+    return dict(parsed)
+
+
+def request_params(
+    method: str, raw_query: bytes, body: bytes, path_params: dict[str, Any] | None
+) -> dict[str, Any]:
+    """All parameters of a request (see the module docstring for where they come from)."""
+    params = decode_query(raw_query)
+    if method == "POST":
+        if body.strip():
+            params.update(decode_json(body))
+    elif method != "GET" and body.strip():
+        try:
+            decoded: dict[str, Any] = decode_json(body)
+        except Rejected:
+            decoded = {}
+        for k, v in decoded.items():
+            params.setdefault(k, v)
+    if path_params:
+        params.update(path_params)
+    return params
+
+
+# -- reading one parameter ------------------------------------------------------------------
+def _text(name: str, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise fail(errors.PARAM_INVALID, f"{name} is not a finite number")
+        return format(value, "f")
+    if isinstance(value, float):  # only from a caller that built params by hand
+        return format(Decimal(repr(value)), "f")
+    raise fail(errors.WRONG_FORMAT, f"{name} must be a string or a number")
+
+
 def opt_str(params: Params, name: str) -> str | None:
     value = params.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise fail(errors.PARAM_INVALID, f"{name} must be a string")
-    text = str(value).strip()
+    text = _text(name, value).strip()
     return text or None
 
 
@@ -49,13 +134,33 @@ def req_str(params: Params, name: str) -> str:
     return value
 
 
+def opt_raw(params: Params, name: str) -> str | None:
+    """Like :func:`opt_str` but without trimming spaces (identifiers compared exactly)."""
+    value = params.get(name)
+    if value is None:
+        return None
+    return _text(name, value) or None
+
+
+def opt_list(params: Params, name: str, required: bool = True) -> list[Any] | None:
+    """A JSON list parameter; missing or empty: 40724 when required."""
+    value = params.get(name)
+    if value is None or value == "" or value == []:
+        if required:
+            raise fail(errors.PARAM_EMPTY, name)
+        return None
+    if not isinstance(value, list):
+        raise fail(errors.WRONG_FORMAT, f"{name} must be a list")
+    return value
+
+
 def opt_int(
     params: Params, name: str, lo: int = 0, hi: int = 2**63 - 1, default: int | None = None
 ) -> int | None:
     text = opt_str(params, name)
     if text is None:
         return default
-    if not text.isdigit() or len(text) > 19:
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
         raise fail(errors.PARAM_INVALID, f"{name} must be a whole number")
     value = int(text)
     if value < lo or value > hi:
@@ -64,7 +169,8 @@ def opt_int(
 
 
 def limit_param(params: Params, default: int = 100, maximum: int = 500) -> int:
-    value = opt_int(params, "limit", 1, 10**9, default)
+    """``limit``: default when absent, at least 1, values above ``maximum`` are capped."""
+    value = opt_int(params, "limit", 1, 2**63 - 1, default)
     assert value is not None
     return min(value, maximum)
 
@@ -73,14 +179,14 @@ def symbol_param(params: Params, markets: Markets, required: bool = True) -> Sym
     text = req_str(params, "symbol") if required else opt_str(params, "symbol") or ""
     sym = markets.find_symbol(text)
     if sym is None:
-        raise fail(errors.SYMBOL_NOT_FOUND, text)
+        raise fail(errors.SYMBOL_NOT_FOUND, text[:64])
     return sym
 
 
 def coin_param(markets: Markets, text: str) -> Coin:
     coin = markets.find_coin(text)
     if coin is None:
-        raise fail(errors.PARAM_INVALID, f"unknown coin {text}")
+        raise fail(errors.PARAM_INVALID, f"unknown coin {text[:64]}")
     return coin
 
 

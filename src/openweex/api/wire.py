@@ -17,9 +17,36 @@ import orjson
 from openweex.domain.errors import SUCCESS, Reject
 from openweex.domain.markets import FEE_SCALE, Coin, Markets, Symbol
 from openweex.domain.orders import Status
-from openweex.domain.values import OrderType, Side, format_units
+from openweex.domain.values import OrderType, Side
+from openweex.domain.values import format_units as _format_units
 from openweex.engine.marketdata import Candle, TapeEntry, Ticker
 from openweex.storage.readmodels import BillRow, FillRow, OrderRow, TransferRow
+
+# Memoised formatting, one table per scale: prices and sizes repeat from request to request.
+_FORMATTED: dict[int, dict[int, str]] = {}
+_MAX_FORMATTED = 1 << 15
+
+
+def _table(scale: int) -> dict[int, str]:
+    table = _FORMATTED.get(scale)
+    if table is None:
+        table = _FORMATTED[scale] = {}
+    elif len(table) >= _MAX_FORMATTED:
+        table.clear()
+    return table
+
+
+def format_units(value: int, scale: int) -> str:
+    """:func:`openweex.domain.values.format_units`, memoised."""
+    table = _FORMATTED.get(scale)
+    if table is None:
+        table = _table(scale)
+    text = table.get(value)
+    if text is None:
+        if len(table) >= _MAX_FORMATTED:
+            table.clear()
+        text = table[value] = _format_units(value, scale)
+    return text
 
 
 def ok_body(data: Any, now: int) -> bytes:
@@ -27,7 +54,10 @@ def ok_body(data: Any, now: int) -> bytes:
 
 
 def error_body(rej: Reject, now: int) -> bytes:
-    return orjson.dumps({"code": rej.code, "msg": rej.msg, "requestTime": now, "data": None})
+    msg = rej.msg
+    if not msg.isascii():  # a detail may quote client input, e.g. a lone surrogate
+        msg = msg.encode("utf-8", "replace").decode("utf-8")
+    return orjson.dumps({"code": rej.code, "msg": msg, "requestTime": now, "data": None})
 
 
 def _bool(v: bool) -> str:
@@ -226,6 +256,19 @@ def trade_json(sym: Symbol, t: TapeEntry) -> dict[str, Any]:
     }
 
 
+_LEVELS: dict[tuple[int, int], dict[tuple[int, int], list[str]]] = {}
+
+
 def levels_json(sym: Symbol, levels: list[tuple[int, int]]) -> list[list[str]]:
+    """``[[price, size], ...]``. The inner lists are memoised and shared: never mutate them."""
     ps, qs = sym.price_scale, sym.quantity_scale
-    return [[format_units(p, ps), format_units(q, qs)] for p, q in levels]
+    memo = _LEVELS.get((ps, qs))
+    if memo is None or len(memo) >= _MAX_FORMATTED:
+        memo = _LEVELS[(ps, qs)] = {}
+    out = []
+    for level in levels:
+        pair = memo.get(level)
+        if pair is None:
+            pair = memo[level] = [format_units(level[0], ps), format_units(level[1], qs)]
+        out.append(pair)
+    return out

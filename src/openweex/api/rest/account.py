@@ -15,10 +15,14 @@ HISTORY_MS = 90 * 24 * 3600 * 1000
 
 
 def id_page(ctx: Ctx, after_name: str = "after", before_name: str = "before") -> Page:
-    """Cursor paging by id: ``after`` older than, ``before`` newer than."""
+    """Cursor paging: ``after`` older than, ``before`` newer than (ids, or ms for transfers).
+
+    Both given with ``before > after`` is an empty window backwards: 40707. ``limit`` default
+    100, at most 500 (larger values are capped).
+    """
     after = id_param(ctx.params, after_name)
     before = id_param(ctx.params, before_name)
-    if after is not None and before is not None and before >= after:
+    if after is not None and before is not None and before > after:
         raise fail(errors.START_AFTER_END)
     return Page(after, before, limit_param(ctx.params, 100, 500))
 
@@ -94,9 +98,8 @@ async def transfer_records(ctx: Ctx) -> Any:
     from_type = opt_str(ctx.params, "fromType")
     page = id_page(ctx)
     since = ctx.now - HISTORY_MS
-    for cursor in (page.after, page.before):
-        if cursor is not None and cursor < since:
-            raise fail(errors.HISTORY_TOO_OLD)
+    if page.after is not None and page.after <= since:  # only records older than 3 months
+        raise fail(errors.HISTORY_TOO_OLD)
     rows = ctx.api.runtime.store.transfers(
         ctx.uid, coin, from_type.upper() if from_type else None, page, since
     )

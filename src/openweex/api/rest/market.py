@@ -18,6 +18,7 @@ from openweex.engine.marketdata import merge_levels, parse_depth_type, parse_per
 
 S = "string"
 HISTORY_MS = 90 * 24 * 3600 * 1000
+DEPTH_LIMIT = 500  # the contract's default; also the most levels a side returned
 
 
 def _best(ctx: Ctx, sym: Symbol) -> tuple[int, int, int, int]:
@@ -94,13 +95,16 @@ async def candles(ctx: Ctx) -> Any:
     params=(("symbol", S, True), ("type", S, False), ("limit", S, False)),
 )
 async def depth(ctx: Ctx) -> Any:
-    """Order book, merged to ``type`` step0..step5 (default step0), ``limit`` levels a side."""
+    """Order book, merged to ``type`` step0..step5 (default step0), ``limit`` levels a side.
+
+    ``version`` is the book's depth version, the ``r`` of the WebSocket depth streams.
+    """
     sym = symbol_param(ctx.params, ctx.api.markets)
     text = opt_str(ctx.params, "type") or "step0"
     step = parse_depth_type(text)
     if step is None:
         raise fail(errors.PARAM_INVALID, f"unknown depth type {text}")
-    limit = limit_param(ctx.params, 150, 200)
+    limit = limit_param(ctx.params, DEPTH_LIMIT, DEPTH_LIMIT)
     book = ctx.api.runtime.exchange.books[sym.symbol]
     if step == 0:
         bids, asks = book.levels(Side.BUY, limit), book.levels(Side.SELL, limit)
@@ -108,8 +112,11 @@ async def depth(ctx: Ctx) -> Any:
         raw = limit * 10**step
         bids = merge_levels(book.levels(Side.BUY, raw), step, True, limit)
         asks = merge_levels(book.levels(Side.SELL, raw), step, False, limit)
+    hub = ctx.api.hub  # read together with the book, on the event loop: they agree
+    version = hub.depth_version(sym.symbol) if hub is not None else 0
     return {
         "asks": wire.levels_json(sym, asks),
         "bids": wire.levels_json(sym, bids),
         "timestamp": str(ctx.now),
+        "version": str(version),
     }

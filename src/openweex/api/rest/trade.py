@@ -8,7 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 from openweex.api import wire
-from openweex.api.params import Params, fail, id_param, opt_str, req_str, symbol_param, units_param
+from openweex.api.params import (
+    Params,
+    Rejected,
+    fail,
+    id_param,
+    opt_list,
+    opt_raw,
+    opt_str,
+    req_str,
+    symbol_param,
+    units_param,
+)
 from openweex.api.rest.account import HISTORY_MS, id_page
 from openweex.api.routing import READ, TRADE, Ctx, route
 from openweex.domain import errors
@@ -62,7 +73,7 @@ def parse_order(p: Params, sym: Symbol, uid: int, coins_scale: int) -> PlaceOrde
         price = units_param(p, "price", sym.price_scale)
     scale = coins_scale if otype is OrderType.MARKET and side is Side.BUY else sym.quantity_scale
     qty = units_param(p, "quantity", scale)
-    coid = opt_str(p, "clientOrderId") or ""
+    coid = opt_raw(p, "clientOrderId") or ""
     if coid and not valid_client_oid(coid):
         raise fail(errors.CLIENT_OID_INVALID)
     return PlaceOrder(0, uid, sym.symbol, side, otype, force, price, qty, coid)
@@ -95,34 +106,50 @@ async def place_order(ctx: Ctx) -> Any:
     params=(("symbol", S, True), ("orderList", "array", True)),
 )
 async def batch_orders(ctx: Ctx) -> Any:
-    """Place up to 50 orders of one symbol; each succeeds or fails on its own."""
+    """Place up to 50 orders of one symbol; each succeeds or fails on its own.
+
+    An item that does not parse is reported in ``failure`` like an item the engine rejects;
+    the others are still placed, in order.
+    """
     m = ctx.api.markets
     sym = symbol_param(ctx.params, m)
-    items = ctx.params.get("orderList")
-    if not isinstance(items, list) or not items:
-        raise fail(errors.PARAM_EMPTY, "orderList")
+    items = opt_list(ctx.params, "orderList")
+    assert items is not None
     if len(items) > MAX_BATCH:
         raise fail(errors.BATCH_TOO_LARGE)
     orders: list[PlaceOrder] = []
+    failed: list[dict[str, Any]] = []
     for item in items:
-        if not isinstance(item, dict):
-            raise fail(errors.PARAM_INVALID, "orderList items must be objects")
-        orders.append(parse_order(item, sym, ctx.uid, m.coins[sym.quote].scale))
+        try:
+            if not isinstance(item, dict):
+                raise fail(errors.WRONG_FORMAT, "orderList items must be objects")
+            orders.append(parse_order(item, sym, ctx.uid, m.coins[sym.quote].scale))
+        except Rejected as exc:
+            failed.append(_failure(item, exc.reject))
+    if not orders:
+        return {"resultList": [], "failure": failed}
     result, _ = await ctx.api.runtime.submit(PlaceBatch(0, ctx.uid, tuple(orders)))
     if isinstance(result, Reject):
         return result
     assert isinstance(result, tuple)
     ok: list[dict[str, Any]] = []
-    failed: list[dict[str, Any]] = []
     for order, r in zip(orders, result, strict=True):
         if isinstance(r, OrderAck):
             ok.append(_ack(r))
         else:
             assert isinstance(r, Reject)
-            failed.append(
-                {"clientOrderId": order.client_oid, "errorCode": r.code, "errorMsg": r.msg}
-            )
+            failed.append(_failure({"clientOrderId": order.client_oid}, r))
     return {"resultList": ok, "failure": failed}
+
+
+def _failure(item: Any, rej: Reject) -> dict[str, Any]:
+    coid = item.get("clientOrderId") if isinstance(item, dict) else None
+    return {
+        "orderId": "",
+        "clientOrderId": coid if isinstance(coid, str) else "",
+        "errorCode": rej.code,
+        "errorMsg": rej.msg,
+    }
 
 
 @route(
@@ -135,7 +162,7 @@ async def cancel_order(ctx: Ctx) -> Any:
     """Cancel one order by orderId (or clientOrderId); returns the orderId."""
     sym = symbol_param(ctx.params, ctx.api.markets)
     oid = id_param(ctx.params, "orderId")
-    coid = opt_str(ctx.params, "clientOrderId") or ""
+    coid = opt_raw(ctx.params, "clientOrderId") or ""
     if not oid and not coid:
         raise fail(errors.ORDER_ID_REQUIRED)
     result, _ = await ctx.api.runtime.submit(CancelOrder(0, ctx.uid, sym.symbol, oid or 0, coid))
@@ -151,9 +178,8 @@ async def cancel_order(ctx: Ctx) -> Any:
 async def cancel_batch(ctx: Ctx) -> Any:
     """Cancel up to 50 orders; returns the ids that were cancelled."""
     sym = symbol_param(ctx.params, ctx.api.markets)
-    ids = ctx.params.get("orderIds")
-    if not isinstance(ids, list) or not ids:
-        raise fail(errors.PARAM_EMPTY, "orderIds")
+    ids = opt_list(ctx.params, "orderIds")
+    assert ids is not None
     if len(ids) > MAX_BATCH:
         raise fail(errors.BATCH_TOO_LARGE)
     parsed = [id_param({"orderId": i}, "orderId") or 0 for i in ids]
@@ -175,7 +201,7 @@ async def order_info(ctx: Ctx) -> Any:
     m = ctx.api.markets
     sym = symbol_param(ctx.params, m) if opt_str(ctx.params, "symbol") else None
     oid = id_param(ctx.params, "orderId")
-    coid = opt_str(ctx.params, "clientOrderId") or ""
+    coid = opt_raw(ctx.params, "clientOrderId") or ""
     if not oid and not coid:
         raise fail(errors.ORDER_ID_REQUIRED)
     row = ctx.api.runtime.store.get_order(ctx.uid, oid or 0, coid)

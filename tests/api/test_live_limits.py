@@ -1,0 +1,84 @@
+"""Rate limits on the real server: bursts over the contract's limits answer HTTP 429 with
+code "429"; private endpoints count per API key, public ones per client IP."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from openweex.api.ratelimit import LIMITS
+from tests.support.server import ServerProcess
+from tests.support.signing import SignedClient
+
+ORDERS = "/api/spot/v1/trade/orders"
+TIME = "/api/spot/v1/public/time"
+
+
+def order(price: str) -> dict[str, Any]:
+    return {
+        "symbol": "BTCUSDT_SPBL",
+        "side": "buy",
+        "orderType": "limit",
+        "force": "normal",
+        "price": price,
+        "quantity": "0.001",
+    }
+
+
+def allowed(requests: int, window_ms: int, started: float) -> int:
+    """The most a burst may get through: the bucket plus what refilled meanwhile."""
+    elapsed_ms = (time.monotonic() - started) * 1000
+    return requests + int(elapsed_ms * requests / window_ms) + 1
+
+
+def test_contract_limits_table() -> None:
+    per_second = {p: (lim.requests, lim.window_ms) for p, lim in LIMITS.items()}
+    assert per_second["/api/spot/v1/public/time"] == (20, 2000)
+    assert per_second["/api/spot/v1/public/currencies"] == (20, 2000)
+    assert per_second["/api/spot/v1/trade/batch-orders"] == (5, 1000)
+    assert per_second["/api/spot/v1/trade/history"] == (20, 1000)
+    assert per_second["/api/spot/v1/account/assets"] == (10, 1000)
+    assert per_second["/api/spot/v1/trade/orders"] == (10, 1000)
+
+
+def test_bursts_over_the_limit(limited_server: ServerProcess) -> None:
+    url = limited_server.url
+    a = SignedClient(url, limited_server.new_user({"USDT": "1000"}))
+    b = SignedClient(url, limited_server.new_user({"USDT": "1000"}))
+    # Private: 10 orders/s per API key; a burst of 25 from two threads.
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda i: a.request("POST", ORDERS, body=order("100")), range(25)))
+    statuses = [r.status_code for r in results]
+    assert set(statuses) == {200, 429}
+    assert 10 <= statuses.count(200) <= allowed(10, 1000, started), statuses
+    limited = next(r for r in results if r.status_code == 429)
+    assert limited.json()["code"] == "429" and limited.json()["data"] is None
+    # Another key is not affected by a's burst.
+    assert b.request("POST", ORDERS, body=order("100")).status_code == 200
+    # Public: 20 requests / 2 s per IP, unsigned or signed alike.
+    started = time.monotonic()
+    with httpx.Client(base_url=url) as http:
+        codes = [http.get(TIME).status_code for _ in range(30)]
+    assert codes[:20] == [200] * 20 and 429 in codes[20:]
+    assert codes.count(200) <= allowed(20, 2000, started), codes
+    # The bucket refills: one request per window/requests ms.
+    time.sleep(0.25)
+    with httpx.Client(base_url=url) as http:
+        assert http.get(TIME).status_code == 200
+    # a's key can place again after its window.
+    time.sleep(0.2)
+    assert a.request("POST", ORDERS, body=order("100")).status_code == 200
+    # Batch placement: 5 requests/s.
+    batch = {
+        "symbol": "BTCUSDT_SPBL",
+        "orderList": [{k: v for k, v in order("99").items() if k != "symbol"}],
+    }
+    statuses = [
+        b.request("POST", "/api/spot/v1/trade/batch-orders", body=batch).status_code
+        for _ in range(8)
+    ]
+    assert statuses[:5] == [200] * 5 and 429 in statuses[5:]
