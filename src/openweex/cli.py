@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from openweex import __version__
@@ -74,9 +74,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
         )
     try:
-        return asyncio.run(serve(markets, opts))
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            return runner.run(serve(markets, opts))
     except KeyboardInterrupt:
         return 0
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (it is a dependency on POSIX)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def build_parser() -> argparse.ArgumentParser:

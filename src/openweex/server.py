@@ -90,6 +90,21 @@ def build(runtime: Runtime, opts: ServeOptions, token: str) -> tuple[Api, Any]:
     return api, app
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling the API the moment a shutdown signal arrives.
+
+    From then on every request answers 40200 while uvicorn drains what is in flight.
+    """
+
+    def __init__(self, config: uvicorn.Config, api: Api) -> None:
+        super().__init__(config)
+        self._api = api
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self._api.begin_shutdown()
+        super().handle_exit(sig, frame)
+
+
 async def _flusher(runtime: Runtime, server: uvicorn.Server) -> None:
     await runtime.run()
     if runtime.fatal is not None:
@@ -116,7 +131,7 @@ async def serve(markets: Markets, opts: ServeOptions, out: Any = sys.stdout) -> 
         timeout_graceful_shutdown=10,
         ws_max_size=1 << 20,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config, api)
     # Our own signal handlers: uvicorn's re-raise the signal once serve() returns, which
     # would kill the process before the runtime drains and writes its final snapshot.
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]

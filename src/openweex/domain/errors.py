@@ -52,8 +52,6 @@ POST_ONLY_WOULD_TAKE = "43115"
 FOK_NOT_FILLABLE = "43116"
 # Chosen by openweex: a duplicate clientOrderId for the same user.
 DUPLICATE_CLIENT_OID = "43118"
-# Chosen by openweex: a market order that finds no liquidity at all.
-NO_LIQUIDITY = "43117"
 # Chosen by openweex: unknown account (admin API).
 ACCOUNT_NOT_FOUND = "40040"
 # Chosen by openweex: listen key limits and lookups.
@@ -100,7 +98,6 @@ MESSAGES: dict[str, str] = {
     POST_ONLY_WOULD_TAKE: "Post-only order would take liquidity and was rejected",
     FOK_NOT_FILLABLE: "Fill-or-kill order cannot be filled completely",
     DUPLICATE_CLIENT_OID: "Duplicate clientOrderId",
-    NO_LIQUIDITY: "No liquidity for market order",
     ACCOUNT_NOT_FOUND: "Account does not exist",
     LISTEN_KEY_LIMIT: "Too many listen keys: at most 60 per user",
     LISTEN_KEY_NOT_FOUND: "Listen key does not exist or has expired",
