@@ -58,7 +58,7 @@ class Settings:
     admin_token: str = ""
     rate_limits: bool = True
     access_log: bool = True
-    ws_queue_size: int = 1024
+    ws_queue_size: int = 4096
     max_body: int = 1 << 20  # larger request bodies are rejected (40017)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -21,12 +21,17 @@ _new = tuple.__new__
 
 
 class Balance:
-    __slots__ = ("available", "frozen", "locked")
+    """One user's amounts of one coin, and when they last changed (ms; 0: never)."""
 
-    def __init__(self, available: int = 0, frozen: int = 0, locked: int = 0) -> None:
+    __slots__ = ("available", "frozen", "locked", "utime")
+
+    def __init__(
+        self, available: int = 0, frozen: int = 0, locked: int = 0, utime: int = 0
+    ) -> None:
         self.available = available
         self.frozen = frozen
         self.locked = locked
+        self.utime = utime
 
 
 class ApiKeyRecord:
@@ -52,14 +57,13 @@ class ApiKeyRecord:
 
 
 class Account:
-    __slots__ = ("balances", "ctime", "frozen", "uid", "utime")
+    __slots__ = ("balances", "ctime", "frozen", "uid")
 
     def __init__(self, uid: int, ctime: int) -> None:
         self.uid = uid
         self.ctime = ctime
         self.frozen = False
         self.balances: dict[str, Balance] = {}
-        self.utime: dict[str, int] = {}
 
     def balance(self, coin: str) -> Balance:
         b = self.balances.get(coin)
@@ -84,7 +88,7 @@ class Ledger:
         b = acct.balances.get(coin) or acct.balance(coin)
         b.available -= amount
         b.frozen += amount
-        acct.utime[coin] = ts
+        b.utime = ts
         self.events.append(
             _new(
                 BalanceUpdate,
@@ -127,7 +131,7 @@ class Ledger:
         before = b.available + b.frozen + b.locked
         b.available += d_available
         b.frozen += d_frozen
-        acct.utime[coin] = ts
+        b.utime = ts
         bill_id = self.next_bill_id
         self.next_bill_id = bill_id + 1
         ev: BalanceUpdate = _new(

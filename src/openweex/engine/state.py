@@ -58,7 +58,7 @@ def export_state(ex: Exchange) -> dict[str, Any]:
                 a.ctime,
                 a.frozen,
                 [
-                    [c, b.available, b.frozen, b.locked, a.utime.get(c, 0)]
+                    [c, b.available, b.frozen, b.locked, b.utime]
                     for c, b in sorted(a.balances.items())
                 ],
             ]
@@ -101,9 +101,7 @@ def import_state(ex: Exchange, data: dict[str, Any]) -> None:
         acct = Account(uid, ctime)
         acct.frozen = frozen
         for coin, avail, frz, locked, utime in balances:
-            acct.balances[coin] = Balance(avail, frz, locked)
-            if utime:
-                acct.utime[coin] = utime
+            acct.balances[coin] = Balance(avail, frz, locked, utime)
         ex.accounts[uid] = acct
     for key, uid, secret, pp, perms, ips, ctime in data["api_keys"]:
         ex.api_keys[key] = ApiKeyRecord(key, uid, secret, pp, tuple(perms), tuple(ips), ctime)

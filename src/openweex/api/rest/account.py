@@ -36,7 +36,7 @@ async def assets(ctx: Ctx) -> Any:
     for name, b in acct.balances.items():
         out.append(
             wire.asset_json(
-                coins[name], b.available, b.frozen, b.locked, acct.utime.get(name, acct.ctime)
+                coins[name], b.available, b.frozen, b.locked, b.utime or acct.ctime
             )
         )
     return out

@@ -183,7 +183,7 @@ async def account_info(ctx: Ctx) -> Any:
         "uid": str(uid),
         "frozen": acct.frozen,
         "assets": [
-            wire.asset_json(coins[c], b.available, b.frozen, b.locked, acct.utime.get(c, 0))
+            wire.asset_json(coins[c], b.available, b.frozen, b.locked, b.utime)
             for c, b in acct.balances.items()
         ],
         "apiKeys": [k.api_key for k in ex.api_keys.values() if k.uid == uid],
