@@ -113,15 +113,24 @@ async def _flusher(runtime: Runtime, server: uvicorn.Server) -> None:
 
 async def serve(markets: Markets, opts: ServeOptions, out: Any = sys.stdout) -> int:
     """Run until SIGINT/SIGTERM; returns the process exit code."""
+    try:
+        sock = bind(opts.host, opts.port)
+    except OSError as exc:
+        print(
+            f"openweex: cannot listen on {opts.host}:{opts.port}: {exc.strerror}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
     token, token_path = admin_token(opts.data_dir, opts.admin_token)
     try:
         runtime = Runtime.open(opts.data_dir, markets, **opts.runtime_options)
     except (JournalError, RecoveryError) as exc:
+        sock.close()
         print(f"openweex: cannot start: {exc}", file=sys.stderr, flush=True)
         return 2
     tune_gc()
     api, app = build(runtime, opts, token)
-    sock = bind(opts.host, opts.port)
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
         app,

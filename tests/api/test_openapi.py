@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import openapi_spec_validator
-
 from typing import Any
 
-import pytest
+import openapi_spec_validator
 
 from openweex.api.app import load_routes
 from openweex.api.openapi import openapi_document

@@ -119,7 +119,13 @@ def _depth(r: Any) -> None:
 def _assets(r: Any) -> None:
     assert len(r) == 1 and isinstance(r[0], Asset)
     a = r[0]
-    assert (a.coin_id, a.coin_name, a.available, a.frozen, a.lock) == ("10012", "usdt", 0, 0, 0)
+    assert (a.coin_id, a.coin_name, a.available, a.frozen, a.lock) == (
+        "10012",
+        "usdt",
+        Decimal(0),
+        Decimal(0),
+        Decimal(0),
+    )
     assert a.u_time == 1622697148000  # seconds on the wire, ms in the model
 
 
@@ -129,9 +135,9 @@ def _bills(r: Any) -> None:
     assert (b.group_type, b.biz_type, b.quantity, b.balance, b.fees) == (
         "deposit",
         "transfer-in",
-        1,
-        1,
-        0,
+        Decimal(1),
+        Decimal(1),
+        Decimal(0),
     )
 
 

@@ -202,7 +202,7 @@ def _throttled_client(fake: FakeWeex, now: list[float], sleeps: list[float]) -> 
 
 
 def test_client_throttles_by_the_contract_limits(fake: FakeWeex) -> None:
-    now, sleeps = [0.0], []
+    now, sleeps = [0.0], list[float]()
     fake.on("GET", ASSETS, envelope([]))
     fake.on("GET", TIME, envelope(1))
     with _throttled_client(fake, now, sleeps) as c:

@@ -4,6 +4,7 @@ listen-key lifecycle."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 
 from openweex.client import (
     PRIVATE_CHANNELS,
@@ -23,6 +25,7 @@ from openweex.client import (
     DealEvent,
     OrderEvent,
     PublicDealsEvent,
+    Stream,
     StreamError,
     StreamEvent,
     TransportError,
@@ -169,6 +172,56 @@ async def test_rejected_subscription_raises() -> None:
         with pytest.raises(StreamError, match="unknown channel"):
             async with public_stream(["spot@public.nope@X"], ws_url=url) as stream:
                 await _take(stream, 1)
+
+
+async def test_a_refused_connection_is_retried() -> None:
+    """An error reply followed by a close (e.g. listen key expired, server shutting down) is
+    a refused connection, not a rejected subscription: the stream connects again."""
+
+    async def script(server: WsServer, ws: ServerConnection, number: int, method: str) -> None:
+        if number == 0:
+            await _ack(ws, code=17, msg="the server is shutting down")
+            await ws.close()
+        elif method == "SUBSCRIPTION":
+            await _ack(ws)
+            await ws.send(golden.WS_PUBLIC_DEALS)
+
+    channels = [deals_channel("BTCUSDT")]
+    async with (
+        ws_server(script) as (server, url),
+        public_stream(channels, ws_url=url, reconnect_initial=0.01) as stream,
+    ):
+        events = await _take(stream, 1)
+    assert isinstance(events[0], PublicDealsEvent)
+    assert stream.connections == 1 and server.subscriptions() == [channels, channels]
+
+
+async def test_cancelling_a_busy_stream_is_never_lost() -> None:
+    """A consumer cancelled (Ctrl-C) while messages keep arriving stops every time."""
+
+    async def script(server: WsServer, ws: ServerConnection, number: int, method: str) -> None:
+        if method != "SUBSCRIPTION":
+            return
+        await _ack(ws)
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await ws.send(golden.WS_PUBLIC_DEALS)
+                await asyncio.sleep(0)
+
+    async with ws_server(script) as (_server, url):
+        for _ in range(40):
+            stream = public_stream([deals_channel("BTCUSDT")], ws_url=url)
+
+            async def consume(events: Stream = stream) -> None:
+                async with events:
+                    async for _event in events:
+                        pass
+
+            task = asyncio.create_task(consume())
+            await asyncio.sleep(0.02)
+            task.cancel()
+            done, _ = await asyncio.wait([task], timeout=2)
+            assert done, "the cancellation was swallowed"
 
 
 async def test_stream_gives_up_after_max_reconnects() -> None:

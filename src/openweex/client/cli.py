@@ -1,9 +1,15 @@
-"""``openweex client ...``: the SDK on the command line, JSON out.
+"""``openweex client ...``: the SDK on the command line.
 
-Connection settings come from options or the environment: ``--url`` (``OPENWEEX_URL``),
+Every command is one or a few SDK calls. Output is a readable aligned table (the order book
+with bids and asks side by side, one line per stream event); ``--json`` prints JSON instead
+(one object per line for ``watch``). Connection settings come from options, which may be
+given before or after the command, or from the environment: ``--url`` (``OPENWEEX_URL``),
 ``--api-key`` (``OPENWEEX_API_KEY``), ``--secret-key`` (``OPENWEEX_SECRET_KEY``),
-``--passphrase`` (``OPENWEEX_PASSPHRASE``). Each command prints its result as JSON (streams:
-one JSON object per line). Exit status: 0 ok, 1 the server answered an error, 2 transport.
+``--passphrase`` (``OPENWEEX_PASSPHRASE``).
+
+Exit status: 0 success; 1 the server answered an error (``error CODE: msg`` on stderr);
+2 usage error (bad arguments, missing credentials); 3 the server cannot be reached;
+130 interrupted. No command prints a traceback for any of these.
 """
 
 from __future__ import annotations
@@ -11,165 +17,351 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
-import json
+import itertools
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from . import _cli_format as fmt
+from ._cli_watch import TOPICS_HELP, subscription, watch
 from .async_ import AsyncClient
-from .errors import ApiError, OpenWeexError, TransportError
-from .streams import PRIVATE_CHANNELS, private_stream, public_stream
+from .enums import CandlePeriod, Force, OrderType, Side
+from .errors import (
+    ApiError,
+    MissingCredentialsError,
+    OpenWeexError,
+    TransportError,
+)
+from .events import StreamEvent
+from .models import Order
 from .sync import Client
+from .throttle import RetryPolicy
 
 DEFAULT_URL = "http://127.0.0.1:8080"
-Action = Callable[[Client, argparse.Namespace], object]
+ENV = {
+    "url": "OPENWEEX_URL",
+    "api_key": "OPENWEEX_API_KEY",
+    "secret_key": "OPENWEEX_SECRET_KEY",
+    "passphrase": "OPENWEEX_PASSPHRASE",
+}
+CLI_RETRY = RetryPolicy(max_retries=2, initial_backoff=0.2)
+OK, API_FAILED, USAGE, UNREACHABLE, INTERRUPTED = 0, 1, 2, 3, 130
+
+Action = Callable[[Client, argparse.Namespace], Any]
+Render = Callable[[Any, argparse.Namespace], str]
+
+# JSON of SDK results (amounts as strings, enums as wire values).
+to_json = fmt.to_json
 
 
-def to_json(value: object) -> str:
-    """JSON for SDK results: dataclasses as objects, Decimal as strings, enums as values."""
+def setting(args: argparse.Namespace, name: str) -> str | None:
+    """An option's value, else its environment variable, else None."""
+    value: str | None = getattr(args, name, None)
+    return value or os.environ.get(ENV[name]) or None
 
-    def default(item: object) -> object:
-        if isinstance(item, Decimal):
-            return format(item, "f")
-        raise TypeError(f"not JSON serialisable: {type(item).__name__}")
 
-    def plain(item: object) -> object:
-        if dataclasses.is_dataclass(item) and not isinstance(item, type):
-            return {f.name: plain(getattr(item, f.name)) for f in dataclasses.fields(item)}
-        if isinstance(item, list | tuple):
-            return [plain(x) for x in item]
-        return item
+def base_url(args: argparse.Namespace) -> str:
+    return setting(args, "url") or DEFAULT_URL
 
-    return json.dumps(plain(value), default=default)
+
+def _credentials(args: argparse.Namespace) -> tuple[str | None, str | None, str | None]:
+    given = (setting(args, "api_key"), setting(args, "secret_key"), setting(args, "passphrase"))
+    if any(given) and not all(given):
+        raise MissingCredentialsError(
+            "give --api-key, --secret-key and --passphrase together (or set OPENWEEX_API_KEY,"
+            " OPENWEEX_SECRET_KEY and OPENWEEX_PASSPHRASE)"
+        )
+    return given
 
 
 def make_client(args: argparse.Namespace) -> Client:
     """The sync client for ``args`` (tests replace this to inject a transport)."""
-    return Client(
-        args.url,
-        args.api_key or None,
-        args.secret_key or None,
-        args.passphrase or None,
-        timeout=args.timeout,
-    )
+    key, secret, passphrase = _credentials(args)
+    return Client(base_url(args), key, secret, passphrase, timeout=args.timeout, retry=CLI_RETRY)
 
 
 def make_async_client(args: argparse.Namespace) -> AsyncClient:
-    """The async client for ``args`` (used by the stream commands)."""
+    """The async client for ``args`` (used by ``watch``)."""
+    key, secret, passphrase = _credentials(args)
     return AsyncClient(
-        args.url,
-        args.api_key or None,
-        args.secret_key or None,
-        args.passphrase or None,
-        timeout=args.timeout,
+        base_url(args), key, secret, passphrase, timeout=args.timeout, retry=CLI_RETRY
     )
 
 
 def _fail(message: str, status: int) -> int:
-    print(f"openweex: {message}", file=sys.stderr)
+    print(message, file=sys.stderr, flush=True)
     return status
 
 
+def report(exc: BaseException, args: argparse.Namespace) -> int:
+    """Print an error on stderr the way every command does; returns the exit status."""
+    if isinstance(exc, ApiError):
+        return _fail(f"error {exc.code}: {exc.msg}", API_FAILED)
+    if isinstance(exc, MissingCredentialsError):
+        hint = " (set OPENWEEX_API_KEY, OPENWEEX_SECRET_KEY and OPENWEEX_PASSPHRASE)"
+        return _fail(f"error: {exc}{'' if 'OPENWEEX_' in str(exc) else hint}", USAGE)
+    if isinstance(exc, TransportError):
+        return _fail(f"error: cannot reach {base_url(args)}: {exc}", UNREACHABLE)
+    if isinstance(exc, OpenWeexError):
+        return _fail(f"error: {exc}", API_FAILED)
+    if isinstance(exc, KeyboardInterrupt):
+        return _fail("interrupted", INTERRUPTED)
+    return _fail(f"error: {exc}", USAGE)
+
+
+def _closed_stdout() -> None:
+    """The reader of stdout went away (``| head``): silence the final flush too."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run one REST command and print its result."""
+    """Run one REST command and print its result (table, or JSON with ``--json``)."""
     action: Action = args.action
+    render: Render = args.render
     try:
         with make_client(args) as client:
             result = action(client, args)
             if isinstance(result, Iterator):
                 result = list(result)
-    except ApiError as exc:
-        return _fail(f"error {exc.code}: {exc.msg} (HTTP {exc.http_status})", 1)
-    except TransportError as exc:
-        return _fail(f"cannot reach {args.url}: {exc}", 2)
-    except (OpenWeexError, ValueError, TypeError) as exc:
-        return _fail(str(exc), 1)
-    print(to_json(result))
-    return 0
-
-
-async def _stream(args: argparse.Namespace) -> None:
-    count = 0
-    if args.kind == "public":
-        stream = public_stream(args.channels, ws_url=args.ws_url, base_url=args.url)
-        async with stream:
-            async for event in stream:
-                print(to_json(event), flush=True)
-                count += 1
-                if args.count and count >= args.count:
-                    return
-        return
-    async with make_async_client(args) as client:
-        channels = args.channels or list(PRIVATE_CHANNELS)
-        async with private_stream(client, channels, ws_url=args.ws_url) as events:
-            async for event in events:
-                print(to_json(event), flush=True)
-                count += 1
-                if args.count and count >= args.count:
-                    return
-
-
-def run_stream(args: argparse.Namespace) -> int:
-    """Print stream events as JSON lines until Ctrl-C or ``--count`` events."""
+    except (OpenWeexError, ValueError, TypeError, KeyboardInterrupt) as exc:
+        return report(exc, args)
     try:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_stream(args))
-    except ApiError as exc:
-        return _fail(f"error {exc.code}: {exc.msg} (HTTP {exc.http_status})", 1)
-    except TransportError as exc:
-        return _fail(f"stream failed: {exc}", 2)
-    except OpenWeexError as exc:
-        return _fail(str(exc), 1)
-    return 0
+        print(fmt.to_json(result) if args.json else render(result, args), flush=True)
+    except BrokenPipeError:
+        _closed_stdout()
+    return OK
 
 
-def _command(sub: Any, name: str, help_text: str, action: Action) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
-    parser.set_defaults(action=action, func=run)
+def run_watch(args: argparse.Namespace) -> int:
+    """Print stream events, one line each, until Ctrl-C or ``--count`` events."""
+
+    def emit(event: StreamEvent) -> None:
+        print(fmt.event_json(event) if args.json else fmt.event_line(event), flush=True)
+
+    def notice(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        if task is not None:  # SIGTERM stops like Ctrl-C: the listen key is deleted
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        async with make_async_client(args) as client:
+            await watch(client, sub, count=args.count, ws_url=args.ws_url, emit=emit, notice=notice)
+
+    try:
+        sub = subscription(args.topics, args.symbol)
+        asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        return OK
+    except BrokenPipeError:
+        _closed_stdout()
+        return OK
+    except (OpenWeexError, ValueError, TypeError) as exc:
+        return report(exc, args)
+    return OK
+
+
+# -- argument types --------------------------------------------------------------------------
+
+
+def decimal_arg(text: str) -> Decimal:
+    """An argparse type: a finite positive decimal."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a decimal number: {text!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
+    return value
+
+
+def count_arg(text: str) -> int:
+    """An argparse type: an int >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
+# -- the parser ------------------------------------------------------------------------------
+
+
+def _common(with_defaults: bool) -> argparse.ArgumentParser:
+    """Connection and output options. Leaf commands repeat them (with suppressed defaults)
+    so that they can be given before or after the command name."""
+
+    def default(value: object) -> object:
+        return value if with_defaults else argparse.SUPPRESS
+
+    p = argparse.ArgumentParser(add_help=False)
+    group = p.add_argument_group("connection (options or environment)")
+    group.add_argument(
+        "--url", default=default(None), help=f"server URL ($OPENWEEX_URL, {DEFAULT_URL})"
+    )
+    group.add_argument("--api-key", default=default(None), help="API key ($OPENWEEX_API_KEY)")
+    group.add_argument(
+        "--secret-key", default=default(None), help="secret key ($OPENWEEX_SECRET_KEY)"
+    )
+    group.add_argument(
+        "--passphrase", default=default(None), help="passphrase ($OPENWEEX_PASSPHRASE)"
+    )
+    group.add_argument(
+        "--timeout", type=float, default=default(10.0), help="request timeout, s (10)"
+    )
+    group.add_argument(
+        "--json", action="store_true", default=default(False), help="print JSON, not tables"
+    )
+    return p
+
+
+_LEAF_OPTIONS = _common(False)
+
+
+def _leaf(sub: Any, name: str, help_text: str, action: Action, render: Render) -> Any:
+    parser = sub.add_parser(name, help=help_text, description=help_text, parents=[_LEAF_OPTIONS])
+    parser.set_defaults(func=run, action=action, render=render)
     return parser
 
 
-def _add_market_commands(sub: Any) -> None:
-    _command(sub, "time", "server time (ms)", lambda c, a: c.get_server_time())
-    _command(sub, "currencies", "coins and chains", lambda c, a: c.get_currencies())
-    _command(sub, "products", "trading pairs", lambda c, a: c.get_products())
-    p = _command(sub, "product", "one trading pair", lambda c, a: c.get_product(a.symbol))
-    p.add_argument("symbol")
-    p = _command(sub, "ticker", "24 h ticker (all symbols when none given)", _ticker)
-    p.add_argument("symbol", nargs="?")
-    p = _command(
-        sub, "trades", "recent public trades", lambda c, a: c.get_recent_trades(a.symbol, a.limit)
+def _shown(render: Callable[[Any], str]) -> Render:
+    """A renderer that needs only the result."""
+    return lambda result, args: render(result)
+
+
+def _limit_option(parser: Any, what: str) -> None:
+    parser.add_argument(
+        "--limit",
+        type=count_arg,
+        default=100,
+        help=f"at most this many {what}, newest first (100; 0 for all, across every page)",
+    )
+
+
+def _take(items: Iterator[Any], limit: int) -> list[Any]:
+    return list(items if limit == 0 else itertools.islice(items, limit))
+
+
+def _page(limit: int) -> int:
+    return 500 if limit == 0 else min(limit, 500)
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+def _ticker(c: Client, a: argparse.Namespace) -> Any:
+    return [c.get_ticker(a.symbol)] if a.symbol else c.get_tickers()
+
+
+def _products(c: Client, a: argparse.Namespace) -> Any:
+    return [c.get_product(a.symbol)] if a.symbol else c.get_products()
+
+
+def _add_public_commands(sub: Any) -> None:
+    _leaf(
+        sub,
+        "time",
+        "server time (Unix ms)",
+        lambda c, a: c.get_server_time(),
+        _shown(fmt.time_text),
+    )
+    p = _leaf(
+        sub,
+        "products",
+        "trading pairs and their scales, fees and limits",
+        _products,
+        _shown(fmt.products),
+    )
+    p.add_argument("symbol", nargs="?", help="one symbol (default: all)")
+    _leaf(
+        sub,
+        "currencies",
+        "coins and their chains",
+        lambda c, a: c.get_currencies(),
+        _shown(fmt.currencies),
+    )
+    p = _leaf(sub, "ticker", "24 h tickers", _ticker, _shown(fmt.tickers))
+    p.add_argument("symbol", nargs="?", help="one symbol (default: all)")
+    p = _leaf(
+        sub,
+        "trades",
+        "recent public trades",
+        lambda c, a: c.get_recent_trades(a.symbol, a.limit),
+        _shown(fmt.trades),
     )
     p.add_argument("symbol")
-    p.add_argument("--limit", type=int)
-    p = _command(sub, "candles", "candles, oldest first", _candles)
-    p.add_argument("symbol")
-    p.add_argument("period", help="1min 5min 15min 30min 1h 4h 12h 1d 7d")
-    p.add_argument("--limit", type=int)
-    p = _command(
-        sub, "depth", "order book", lambda c, a: c.get_depth(a.symbol, merge=a.merge, limit=a.limit)
+    p.add_argument("--limit", type=count_arg)
+
+
+def _add_book_commands(sub: Any) -> None:
+    p = _leaf(
+        sub,
+        "depth",
+        "order book, bids and asks side by side",
+        lambda c, a: c.get_depth(a.symbol, merge=a.merge, limit=a.limit),
+        lambda r, a: fmt.depth(r, a.symbol),
     )
     p.add_argument("symbol")
-    p.add_argument("--merge", default="step0")
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=count_arg, default=10, help="levels per side (10)")
+    p.add_argument("--merge", default="step0", help="price merging: step0 (none) .. step5")
+    p = _leaf(
+        sub,
+        "candles",
+        "candles, oldest first",
+        lambda c, a: c.get_candles(a.symbol, a.period, limit=a.limit),
+        _shown(fmt.candles),
+    )
+    p.add_argument("symbol")
+    p.add_argument(
+        "period",
+        nargs="?",
+        default="1min",
+        choices=[x.value for x in CandlePeriod],
+        help="candle period (1min)",
+    )
+    p.add_argument("--limit", type=count_arg, default=20, help="number of candles (20)")
 
 
-def _ticker(c: Client, a: argparse.Namespace) -> object:
-    return c.get_ticker(a.symbol) if a.symbol else c.get_tickers()
+def _add_history_commands(sub: Any) -> None:
+    p = _leaf(
+        sub,
+        "fills",
+        "own trades, newest first",
+        lambda c, a: _take(
+            c.iter_fills(a.symbol, order_id=a.order_id, page_size=_page(a.limit)), a.limit
+        ),
+        _shown(fmt.fills),
+    )
+    p.add_argument("symbol")
+    p.add_argument("--order-id", help="only the trades of this order")
+    _limit_option(p, "trades")
+    p = _leaf(
+        sub,
+        "bills",
+        "ledger entries (deposits, trades, fees...), newest first",
+        lambda c, a: _take(c.iter_bills(coin_id=a.coin_id, page_size=_page(a.limit)), a.limit),
+        _shown(fmt.bills),
+    )
+    p.add_argument("--coin-id", type=int, help="only this coin (its id from `currencies`)")
+    _limit_option(p, "entries")
 
 
-def _candles(c: Client, a: argparse.Namespace) -> object:
-    return c.get_candles(a.symbol, a.period, limit=a.limit)
-
-
-def _place(c: Client, a: argparse.Namespace) -> object:
+def _place(c: Client, a: argparse.Namespace) -> Any:
+    order_type = a.type or (OrderType.LIMIT if a.price is not None else OrderType.MARKET)
+    if order_type == OrderType.LIMIT and a.price is None:
+        raise ValueError("a limit order needs --price")
     return c.place_order(
         a.symbol,
         a.side,
-        a.order_type,
+        order_type,
         a.quantity,
         price=a.price,
         force=a.force,
@@ -177,66 +369,126 @@ def _place(c: Client, a: argparse.Namespace) -> object:
     )
 
 
-def _add_trade_commands(sub: Any) -> None:
-    _command(sub, "assets", "balances", lambda c, a: c.get_assets())
-    _command(sub, "bills", "ledger entries, newest first (all pages)", lambda c, a: c.iter_bills())
-    p = _command(sub, "place", "place an order", _place)
-    p.add_argument("symbol")
-    p.add_argument("side", choices=["buy", "sell"])
-    p.add_argument("order_type", choices=["limit", "market"])
-    p.add_argument("quantity", help="base amount (quote amount for a market buy)")
-    p.add_argument("--price")
-    p.add_argument("--force", default="normal", help="normal post_only fok ioc")
-    p.add_argument("--client-oid")
-    p = _command(
-        sub, "cancel", "cancel an order", lambda c, a: c.cancel_order(a.symbol, a.order_id)
+def _cancel(c: Client, a: argparse.Namespace) -> list[str]:
+    ids: list[str] = list(a.order_ids)
+    if a.all:
+        ids += [o.order_id for o in c.get_open_orders(a.symbol) if o.order_id not in ids]
+    elif not ids:
+        raise ValueError("give ORDER_ID ... or --all")
+    if len(ids) == 1 and not a.all:
+        return [c.cancel_order(a.symbol, ids[0])]
+    done: list[str] = []
+    for start in range(0, len(ids), 50):
+        done += c.cancel_batch_orders(a.symbol, ids[start : start + 50])
+    return done
+
+
+def _show(c: Client, a: argparse.Namespace) -> Order:
+    if not a.order_id and not a.client_oid:
+        raise ValueError("give ORDER_ID or --client-oid")
+    return c.get_order(a.symbol, a.order_id, client_order_id=a.client_oid)
+
+
+def _add_place_command(orders: Any) -> None:
+    p = _leaf(
+        orders,
+        "place",
+        "place an order (limit with --price, else market)",
+        _place,
+        _shown(fmt.placed),
     )
     p.add_argument("symbol")
-    p.add_argument("order_id")
-    p = _command(
-        sub,
+    p.add_argument("side", type=str.lower, choices=[x.value for x in Side])
+    p.add_argument(
+        "quantity",
+        type=decimal_arg,
+        help="base quantity (for a market buy: the quote amount to spend)",
+    )
+    p.add_argument("--price", type=decimal_arg, help="limit price")
+    p.add_argument(
+        "--type",
+        type=str.lower,
+        choices=[x.value for x in OrderType],
+        help="limit or market (default: limit with --price, else market)",
+    )
+    p.add_argument(
+        "--force",
+        type=str.lower,
+        default="normal",
+        choices=[x.value for x in Force],
+        help="time in force (normal = good till cancelled)",
+    )
+    p.add_argument("--client-oid", help="your id for the order (unique per account)")
+
+
+def _add_order_commands(sub: Any) -> None:
+    group = sub.add_parser(
         "order",
-        "one order by id or client id",
-        lambda c, a: c.get_order(a.symbol, a.order_id, client_order_id=a.client_oid),
+        help="place, cancel, show and list orders",
+        description="place, cancel, show and list orders",
     )
+    orders = group.add_subparsers(dest="order_command", required=True, metavar="COMMAND")
+    _add_place_command(orders)
+    p = _leaf(orders, "cancel", "cancel orders", _cancel, _shown(fmt.cancelled))
+    p.add_argument("symbol")
+    p.add_argument("order_ids", nargs="*", metavar="ORDER_ID")
+    p.add_argument("--all", action="store_true", help="cancel every open order of the symbol")
+    p = _leaf(orders, "show", "one order", _show, _shown(fmt.order))
+    p.add_argument("order_id", nargs="?", metavar="ORDER_ID")
     p.add_argument("--symbol")
-    p.add_argument("--order-id")
-    p.add_argument("--client-oid")
-    p = _command(sub, "open-orders", "open orders", lambda c, a: c.get_open_orders(a.symbol))
+    p.add_argument("--client-oid", help="find the order by your client order id")
+    p = _leaf(
+        orders,
+        "list",
+        "open orders",
+        lambda c, a: c.get_open_orders(a.symbol),
+        _shown(fmt.orders),
+    )
     p.add_argument("symbol", nargs="?")
-    p = _command(
-        sub, "history", "finished orders (all pages)", lambda c, a: c.iter_order_history(a.symbol)
+    p = _leaf(
+        orders,
+        "history",
+        "finished orders, newest first",
+        lambda c, a: _take(c.iter_order_history(a.symbol, page_size=_page(a.limit)), a.limit),
+        _shown(fmt.orders),
     )
     p.add_argument("symbol")
-    p = _command(
-        sub,
-        "fills",
-        "own trades (all pages)",
-        lambda c, a: c.iter_fills(a.symbol, order_id=a.order_id),
-    )
-    p.add_argument("symbol")
-    p.add_argument("--order-id")
+    _limit_option(p, "orders")
 
 
-def _add_stream_command(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("stream", help="print stream events (JSON lines)")
-    p.add_argument("kind", choices=["private", "public"])
-    p.add_argument("channels", nargs="*", help="channels (private: all three by default)")
-    p.add_argument("--ws-url", help="WebSocket URL (default: derived from --url)")
-    p.add_argument("--count", type=int, default=0, help="stop after this many events")
-    p.set_defaults(func=run_stream)
+def _add_watch_command(sub: Any) -> None:
+    help_text = "print stream events, one line each, until Ctrl-C or --count events"
+    p = sub.add_parser("watch", help=help_text, description=help_text, parents=[_LEAF_OPTIONS])
+    p.add_argument("topics", nargs="*", metavar="TOPIC", help=TOPICS_HELP)
+    p.add_argument("--symbol", help="symbol of the public topics (BTCUSDT_SPBL)")
+    p.add_argument("--count", type=count_arg, default=0, help="stop after N events")
+    p.add_argument("--ws-url", help="WebSocket URL (default: from --url, path /ws)")
+    p.set_defaults(func=run_watch)
 
 
 def add_client_parser(sub: Any) -> None:
     """Register ``openweex client ...`` on the top-level subparsers."""
-    p: argparse.ArgumentParser = sub.add_parser("client", help="call the WEEX spot API (JSON out)")
-    env = os.environ.get
-    p.add_argument("--url", default=env("OPENWEEX_URL", DEFAULT_URL))
-    p.add_argument("--api-key", default=env("OPENWEEX_API_KEY"))
-    p.add_argument("--secret-key", default=env("OPENWEEX_SECRET_KEY"))
-    p.add_argument("--passphrase", default=env("OPENWEEX_PASSPHRASE"))
-    p.add_argument("--timeout", type=float, default=10.0)
-    commands = p.add_subparsers(dest="client_command", required=True)
-    _add_market_commands(commands)
-    _add_trade_commands(commands)
-    _add_stream_command(commands)
+    description = (
+        "Call the WEEX spot API of an openweex (or WEEX) server. Connection options may also"
+        " come from OPENWEEX_URL, OPENWEEX_API_KEY, OPENWEEX_SECRET_KEY and"
+        " OPENWEEX_PASSPHRASE."
+    )
+    p = sub.add_parser(
+        "client",
+        help="call the WEEX spot API (tables, or --json)",
+        description=description,
+        parents=[_common(True)],
+    )
+    commands = p.add_subparsers(dest="client_command", required=True, metavar="COMMAND")
+    _add_public_commands(commands)
+    _add_book_commands(commands)
+    _leaf(
+        commands,
+        "balances",
+        "balances: available, frozen by open orders, locked",
+        lambda c, a: c.get_assets(),
+        _shown(fmt.balances),
+    )
+    _add_order_commands(commands)
+    _add_history_commands(commands)
+    _add_watch_command(commands)

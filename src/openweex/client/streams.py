@@ -12,7 +12,9 @@ What a stream does:
   https -> wss; pass ``ws_url`` for a separate WebSocket host such as
   ``wss://wbs.weex.com/ws``), with ``?listenKey=KEY`` for the private stream;
 - subscribes with ``{"method":"SUBSCRIPTION","params":[...]}``; if the first ack after the
-  subscription has a non-zero code, raises :class:`~.errors.StreamError`;
+  subscription has a non-zero code, raises :class:`~.errors.StreamError`, unless the server
+  closes the connection right after it (a refused connection: unknown or expired listen
+  key, too many connections, shutting down), which is retried like a failed connection;
 - sends ``{"method":"PING"}`` every ``ping_interval`` seconds (acks and PONGs are not
   yielded);
 - on a closed or failed connection, reconnects with exponential backoff
@@ -61,7 +63,15 @@ from .events import (
 
 PRIVATE_CHANNELS: tuple[str, ...] = (PRIVATE_ORDERS, PRIVATE_DEALS, PRIVATE_ACCOUNT)
 _PING = json.dumps({"method": "PING"})
+
+
+class _Refused(Exception):
+    """Internal: the server answered the new connection with an error and closed it (an
+    unknown or expired listen key, too many connections, shutting down): retried."""
+
+
 _RETRYABLE = (
+    _Refused,
     OSError,
     TimeoutError,
     WebSocketException,
@@ -127,6 +137,21 @@ class StreamOptions:
 
 class _Reconnect(Exception):
     """Internal: drop the connection and connect again at once (e.g. new listen key)."""
+
+
+REFUSAL_WAIT = 0.5
+"""Seconds to wait, after an error reply to the subscription, for the server to close the
+connection: closed means the connection was refused (retried), open means the subscription
+was rejected (:class:`StreamError`)."""
+
+
+async def _closes(ws: ClientConnection) -> bool:
+    try:
+        async with asyncio.timeout(REFUSAL_WAIT):
+            await ws.wait_closed()
+    except TimeoutError:
+        return False
+    return True
 
 
 class _Periodic:
@@ -224,7 +249,10 @@ async def _read(
             await timer.run_if_due(loop.time())
         deadlines = [timer.due for timer in timers] + ([] if ack_due is None else [ack_due])
         try:
-            message = await asyncio.wait_for(ws.recv(), max(0.0, min(deadlines) - loop.time()))
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            # that arrives together with a message, and Ctrl-C would then be lost.
+            async with asyncio.timeout(max(0.0, min(deadlines) - loop.time())):
+                message = await ws.recv()
         except TimeoutError:
             if ack_due is not None and loop.time() >= ack_due:
                 ack_due = None
@@ -232,7 +260,10 @@ async def _read(
             continue
         decoded = decode_message(message)
         if isinstance(decoded, Ack) and ack_due is not None and not decoded.ok:
-            raise StreamError(f"subscription rejected: [{decoded.code}] {decoded.msg}")
+            reason = f"[{decoded.code}] {decoded.msg}"
+            if await _closes(ws):
+                raise _Refused(f"connection refused: {reason}")
+            raise StreamError(f"subscription rejected: {reason}")
         if decoded is not None and ack_due is not None:
             ack_due = None
             yield _READY
