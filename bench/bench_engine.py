@@ -11,7 +11,8 @@ Scenarios: the base workload; the same after pre-filling the book with 100, 10,0
 100,000 resting orders; and a trending mid price instead of a random one.
 
 Both engines run with the garbage-collector settings the server uses (see
-``openweex.runtime.tune_gc``). Usage: ``python bench/bench_engine.py [--n 300000]``.
+``openweex.runtime.tune_gc``); ``--ref-default-gc`` runs the reference with Python's defaults
+instead. Usage: ``python bench/bench_engine.py [--n 300000]``.
 """
 
 from __future__ import annotations
@@ -178,13 +179,17 @@ def ref_python(explicit: str | None) -> str | None:
     return str(py) if r.returncode == 0 else None
 
 
-def run_reference(py: str | None, ops: list[Op], warm: int) -> dict[str, float] | None:
+def run_reference(
+    py: str | None, ops: list[Op], warm: int, tuned_gc: bool = True
+) -> dict[str, float] | None:
     if py is None:
         return None
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump({"ops": ref_ops(ops), "warm": warm}, fh)
     try:
-        env = dict(os.environ, OPENWEEX_REF_GC="1")
+        env = dict(os.environ)
+        if tuned_gc:
+            env["OPENWEEX_REF_GC"] = "1"
         r = subprocess.run(
             [py, str(HERE / "ref_matching_engine.py"), fh.name],
             capture_output=True,
@@ -213,6 +218,11 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=300_000, help="commands per scenario")
     ap.add_argument("--ref-python", help="a python3.12 to build the reference venv with")
     ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument(
+        "--ref-default-gc",
+        action="store_true",
+        help="run the reference with Python's default garbage-collector settings",
+    )
     args = ap.parse_args()
     compiled = book_module.__file__ is not None and not book_module.__file__.endswith(".py")
     print(
@@ -227,7 +237,7 @@ def main() -> None:
     )
     for label, ops, warm in scenarios(args.n):
         ours = run_openweex(ops, warm)
-        ref = run_reference(py, ops, warm)
+        ref = run_reference(py, ops, warm, tuned_gc=not args.ref_default_gc)
         ours_rate = ours["commands"] / ours["seconds"]
         line = (
             f"{label:32} {ours_rate:11,.0f} {ours['p50_ns'] / 1000:7.1f} "
