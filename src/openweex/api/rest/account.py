@@ -35,9 +35,7 @@ async def assets(ctx: Ctx) -> Any:
     out = []
     for name, b in acct.balances.items():
         out.append(
-            wire.asset_json(
-                coins[name], b.available, b.frozen, b.locked, b.utime or acct.ctime
-            )
+            wire.asset_json(coins[name], b.available, b.frozen, b.locked, b.utime or acct.ctime)
         )
     return out
 
