@@ -1,101 +1,267 @@
 """Offline operations on a data directory: check, snapshot, reset, export, import.
 
 Run them while the server is stopped (the journal lock refuses a second opener).
-Export writes the whole exchange state (accounts, balances, API keys, open orders, market
-data) plus the history read models (orders, fills, bills, transfers) into one JSON file;
-import loads such a file into an empty data directory, so that the result has the same
-``state_hash``.
+
+* ``check`` is read-only: it validates every journal frame and every snapshot file, replays
+  the journal from the start of history (or from the oldest usable snapshot when older
+  segments were dropped) and compares the replayed state with each snapshot's state at its
+  seq, checks the engine invariants on the final state and compares the read models' open
+  orders with the engine's. A torn tail is reported, not cut. Exit status 0 when all is
+  well, 1 when a problem was found, 2 when the directory could not be checked.
+* ``snapshot`` recovers the state (as a start would: torn tail cut, read models caught up)
+  and writes a snapshot.
+* ``export`` writes the whole exchange state (accounts, balances, API keys, open orders,
+  market data) plus the history read models (orders, fills, bills, transfers) into one JSON
+  file, with the journal seq it is taken at.
+* ``import`` loads such a file into an empty data directory without inventing commands: the
+  state becomes a snapshot at the export's seq ``N``, the read models get the exported rows
+  with applied seq ``N``, and the journal starts empty at seq ``N + 1`` (an empty first
+  segment named for ``N + 1``). The result has the export's ``state_hash``, which is checked
+  by opening the directory afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import shutil
 import sqlite3
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from openweex.recovery import RecoveryError
-from openweex.storage.journal import JournalCorrupt, JournalError
+from openweex.domain.markets import Markets
+from openweex.domain.orders import Status
+from openweex.engine.exchange import Exchange
+from openweex.recovery import RecoveryError, exchange_from, replay
+from openweex.storage import codec
+from openweex.storage.journal import Journal, JournalCorrupt, JournalError
 from openweex.storage.snapshots import SnapshotStore
+
+if TYPE_CHECKING:
+    from openweex.runtime import Runtime
 
 EXPORT_FORMAT = "openweex-export"
 EXPORT_VERSION = 1
+READ_MODELS_FILE = "history.sqlite3"
 
 
-def _markets(args: argparse.Namespace) -> Any:
+def _markets(args: argparse.Namespace) -> Markets:
     from openweex.cli import load_markets
 
     return load_markets(getattr(args, "config", None))
 
 
-def _open(args: argparse.Namespace) -> Any:
+@contextmanager
+def opened(data_dir: Path, markets: Markets) -> Iterator[Runtime]:
+    """A recovered runtime on ``data_dir`` (not running), closed afterwards.
+
+    Any reason the directory cannot be opened becomes one line on stderr and exit status 2.
+    """
     from openweex.runtime import Runtime
 
-    if not args.data_dir.exists():
-        raise SystemExit(f"openweex: no data directory at {args.data_dir}")
+    if not data_dir.exists():
+        print(f"openweex: no data directory at {data_dir}", file=sys.stderr)
+        raise SystemExit(2)
     try:
-        return Runtime.open(args.data_dir, _markets(args))
-    except JournalCorrupt as exc:
-        raise SystemExit(f"openweex: journal is corrupt: {exc}") from exc
+        rt = Runtime.open(data_dir, markets)
     except (JournalError, RecoveryError) as exc:
-        raise SystemExit(f"openweex: {exc}") from exc
+        print(f"openweex: cannot open {data_dir}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    try:
+        yield rt
+    finally:
+        rt.journal.close()
+        rt.store.close()
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    snaps = SnapshotStore(args.data_dir)
-    bad = 0
+# --------------------------------------------------------------------------- check
+
+
+@dataclass
+class CheckReport:
+    lines: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        self.lines.append(text)
+
+    def problem(self, text: str) -> None:
+        self.lines.append(f"PROBLEM: {text}")
+        self.problems.append(text)
+
+
+def check_data_dir(data_dir: Path, markets: Markets) -> CheckReport:
+    """Verify ``data_dir`` without changing it; see the module docstring."""
+    report = CheckReport()
+    report.note(f"data dir: {data_dir}")
+    snaps = SnapshotStore(data_dir, read_only=True)
+    good = _check_snapshot_files(snaps, report)
+    try:
+        journal = Journal.open(data_dir, verify="all", read_only=True)
+    except JournalCorrupt as exc:
+        report.problem(str(exc))
+        return report
+    with journal:
+        _describe_journal(journal, report)
+        exchange = _replay_and_compare(journal, snaps, good, markets, report)
+        if exchange is None:
+            return report
+        try:
+            exchange.check_invariants()
+            report.note("invariants: ok")
+        except AssertionError as exc:
+            report.problem(f"engine invariants do not hold: {exc}")
+        _check_read_models(data_dir / READ_MODELS_FILE, exchange, journal.last_seq, report)
+        report.note(
+            f"accounts: {len(exchange.accounts)}, open orders: {len(exchange.orders)}, "
+            f"api keys: {len(exchange.api_keys)}"
+        )
+        report.note(f"seq: {journal.last_seq}")
+        report.note(f"state hash: {exchange.state_hash()}")
+    return report
+
+
+def _check_snapshot_files(snaps: SnapshotStore, report: CheckReport) -> list[int]:
+    good = []
     for seq in snaps.list():
         try:
             snaps.load(seq)
-            print(f"snapshot {seq}: ok")
+            good.append(seq)
         except Exception as exc:
-            bad += 1
-            print(f"snapshot {seq}: BAD ({exc})")
-    rt = _open(args)
+            report.problem(f"snapshot {snaps.path_for(seq)} is unusable: {exc}")
+    return good
+
+
+def _describe_journal(journal: Journal, report: CheckReport) -> None:
+    segs = journal.segment_paths()
+    first, last = journal.first_seq, journal.last_seq
+    span = f"records {first}..{last}" if first is not None else "no records"
+    report.note(
+        f"journal: {len(segs)} segment(s), {journal.size_bytes():,} bytes, {span}, "
+        f"continues from seq {journal.origin_seq}; every frame checked"
+    )
+    torn = journal.torn_tail
+    if torn is not None:
+        report.note(
+            f"journal: torn tail of {torn.dropped_bytes} byte(s) at byte offset {torn.offset} "
+            f"of {torn.path} ({torn.reason}); the next start cuts it"
+        )
+
+
+def _replay_and_compare(
+    journal: Journal, snaps: SnapshotStore, good: list[int], markets: Markets, report: CheckReport
+) -> Exchange | None:
+    origin, last = journal.origin_seq, journal.last_seq
+    for seq in good:
+        if seq > last:
+            report.problem(f"snapshot at seq {seq} is past the end of the journal (seq {last})")
+    usable = [seq for seq in good if origin <= seq <= last]
+    if origin == 0:
+        base, exchange = 0, Exchange(markets)
+    elif usable:
+        base, exchange = exchange_from(snaps, markets, (usable[0], snaps.load(usable[0])))
+        report.note(f"snapshot {base}: ok, the replay starts from it")
+    else:
+        report.problem(f"the journal starts after seq {origin} and no snapshot covers it")
+        return None
+    started, start = time.perf_counter(), base + 1
     try:
-        ex = rt.exchange
-        ex.check_invariants()
-        rec = rt.recovery
-        print(
-            f"journal: {len(rt.journal.segment_paths())} segment(s), last seq {rt.journal.last_seq}"
-        )
-        if rec is not None and rec.torn_tail:
-            print(f"journal: cut a torn tail ({rec.torn_tail})")
-        if rec is not None:
-            print(
-                f"recovery: snapshot {rec.snapshot_seq} + {rec.replayed} records "
-                f"in {rec.seconds:.2f}s"
-            )
-        print(f"read models: applied seq {rt.store.applied_seq()}")
-        print(
-            f"accounts: {len(ex.accounts)}, open orders: {len(ex.orders)}, "
-            f"api keys: {len(ex.api_keys)}"
-        )
-        print(f"state hash: {ex.state_hash()}")
-        print("invariants: ok")
+        for seq in [s for s in usable if s > base]:
+            replay(journal, exchange, base + 1, until=seq)
+            base = _compare_snapshot(snaps, markets, seq, exchange, report)
+        replay(journal, exchange, base + 1)
+    except JournalCorrupt as exc:
+        report.problem(str(exc))
+        return None
+    took = time.perf_counter() - started
+    if start <= last:
+        report.note(f"replayed seq {start}..{last} in {took:.2f}s")
+    return exchange
+
+
+def _compare_snapshot(
+    snaps: SnapshotStore, markets: Markets, seq: int, exchange: Exchange, report: CheckReport
+) -> int:
+    _, from_snapshot = exchange_from(snaps, markets, (seq, snaps.load(seq)))
+    if from_snapshot.state_hash() == exchange.state_hash():
+        report.note(f"snapshot {seq}: ok, equal to the replayed journal")
+    else:
+        report.problem(f"snapshot {snaps.path_for(seq)} differs from the replayed journal")
+    return seq
+
+
+def _check_read_models(path: Path, exchange: Exchange, last: int, report: CheckReport) -> None:
+    if not path.exists():
+        report.note("read models: none yet (built from the journal at the next start)")
+        return
+    wal = path.with_name(path.name + "-wal")
+    # Without a WAL to read, "immutable" opens the file without creating any side file.
+    mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
+    db = sqlite3.connect(f"file:{path}?{mode}", uri=True)
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key='applied_seq'").fetchone()
+        rm_seq = int(row[0]) if row else 0
+        if rm_seq > last:
+            report.problem(f"read models are at seq {rm_seq}, ahead of the journal ({last})")
+        elif rm_seq < last:
+            report.note(f"read models: at seq {rm_seq}, caught up at the next start")
+        else:
+            _compare_open_orders(db, exchange, report)
     finally:
-        rt.journal.close()
-        rt.store.close()
-    return 1 if bad else 0
+        db.close()
+
+
+def _compare_open_orders(db: sqlite3.Connection, exchange: Exchange, report: CheckReport) -> None:
+    live = (int(Status.NEW), int(Status.PARTIAL_FILL))
+    rows = db.execute(
+        "SELECT order_id, filled_qty, filled_quote FROM orders WHERE status IN (?, ?)", live
+    ).fetchall()
+    stored = {oid: (int(fq), int(fquote)) for oid, fq, fquote in rows}
+    engine = {oid: (o.filled_qty, o.filled_quote) for oid, o in exchange.orders.items()}
+    if stored == engine:
+        report.note(f"read models: up to date; {len(stored)} open orders agree with the engine")
+        return
+    differ = sorted(set(stored.items()) ^ set(engine.items()))[:5]
+    report.problem(f"read models disagree with the engine on open orders, e.g. {differ}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    data_dir: Path = args.data_dir
+    if not data_dir.exists():
+        print(f"openweex: no data directory at {data_dir}", file=sys.stderr)
+        return 2
+    try:
+        report = check_data_dir(data_dir, _markets(args))
+    except (JournalError, RecoveryError, OSError) as exc:
+        print(f"openweex: cannot check {data_dir}: {exc}", file=sys.stderr)
+        return 2
+    for line in report.lines:
+        print(line)
+    if report.problems:
+        print(f"check: {len(report.problems)} problem(s)")
+        return 1
+    print("check: ok")
+    return 0
+
+
+# --------------------------------------------------------------------------- snapshot, reset
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
-    rt = _open(args)
-
-    async def go() -> int:
-        seq: int = await rt.snapshot()
-        return seq
-
-    try:
-        seq = asyncio.run(go())
-        print(f"snapshot written at seq {seq}")
-    finally:
-        rt.journal.close()
-        rt.store.close()
+    with opened(args.data_dir, _markets(args)) as rt:
+        seq = rt.applied_seq
+        if seq == 0:
+            print("nothing to snapshot: the journal is empty")
+        elif seq == rt.snapshot_seq:
+            print(f"snapshot at seq {seq} is already current: {rt.snapshots.path_for(seq)}")
+        else:
+            path = rt.snapshots.save(seq, codec.encode_state(rt.exchange.export_state()))
+            print(f"snapshot written at seq {seq}: {path}")
     return 0
 
 
@@ -123,60 +289,67 @@ def cmd_reset(args: argparse.Namespace) -> int:
     return 0
 
 
-def _table(db: sqlite3.Connection, name: str) -> list[list[Any]]:
-    return [list(r) for r in db.execute(f"SELECT * FROM {name} ORDER BY 1")]
+# --------------------------------------------------------------------------- export, import
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    rt = _open(args)
-    try:
-        db = sqlite3.connect(str(args.data_dir / "history.sqlite3"))
+    with opened(args.data_dir, _markets(args)) as rt:
         doc = {
             "format": EXPORT_FORMAT,
             "version": EXPORT_VERSION,
             "seq": rt.applied_seq,
             "state_hash": rt.exchange.state_hash(),
             "state": rt.exchange.export_state(),
-            "history": {t: _table(db, t) for t in ("orders", "fills", "bills", "transfers")},
+            "history": rt.store.export_rows(),
         }
-        db.close()
-    finally:
-        rt.journal.close()
-        rt.store.close()
     args.file.write_text(json.dumps(doc, separators=(",", ":")))
     print(f"exported seq {doc['seq']} to {args.file} (state hash {doc['state_hash']})")
     return 0
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    from openweex.domain.commands import CreateAccount
-    from openweex.engine.exchange import Exchange
-    from openweex.storage import codec
+def _is_empty(d: Path, markets: Markets) -> bool:
+    """No journal segment, no snapshot, and read models that never saw a command."""
+    from openweex.runtime import open_store
 
-    doc = json.loads(args.file.read_text())
+    if any((d / "journal").glob("journal-*.log")) or any((d / "snapshots").glob("*.snap")):
+        return False
+    if not (d / READ_MODELS_FILE).exists():
+        return True
+    store = open_store(d, markets)
+    try:
+        return store.applied_seq() == 0
+    finally:
+        store.close()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from openweex.runtime import open_store
+
+    try:
+        doc = json.loads(args.file.read_text())
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"openweex: cannot read {args.file}: {exc}") from exc
     if doc.get("format") != EXPORT_FORMAT or doc.get("version") != EXPORT_VERSION:
         raise SystemExit("openweex: not an openweex export file")
     d: Path = args.data_dir
-    if (d / "journal").exists() and any((d / "journal").glob("*.log")):
+    markets = _markets(args)
+    if d.exists() and not _is_empty(d, markets):
         raise SystemExit(f"openweex: {d} is not empty (reset it first)")
-    ex = Exchange.from_state(_markets(args), doc["state"])
-    if ex.state_hash() != doc["state_hash"]:
+    seq, state = int(doc["seq"]), doc["state"]
+    if Exchange.from_state(markets, state).state_hash() != doc["state_hash"]:
         raise SystemExit("openweex: the export file does not reproduce its state hash")
-    rt = _open(args)
-    try:
-        # A first journal record anchors the imported snapshot at seq 1.
-        rt.journal.append_batch([(1, codec.encode(CreateAccount(ex.last_ts)))])
-        rt.snapshots.save(1, codec.encode_data(doc["state"]))
-        db = sqlite3.connect(str(d / "history.sqlite3"))
-        for table, rows in doc["history"].items():
-            if rows:
-                marks = ",".join("?" * len(rows[0]))
-                db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", rows)
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('applied_seq', 1)")
-        db.commit()
-        db.close()
-    finally:
-        rt.journal.close()
-        rt.store.close()
-    print(f"imported {args.file} into {d} (state hash {doc['state_hash']})")
+    d.mkdir(parents=True, exist_ok=True)
+    with Journal.open(d) as journal:
+        if seq > 0:
+            journal.begin_at(seq + 1)  # the journal continues after the imported state
+            SnapshotStore(d).save(seq, codec.encode_state(state))
+        store = open_store(d, markets)
+        try:
+            store.import_rows(doc["history"], seq)
+        finally:
+            store.close()
+    with opened(d, markets) as rt:
+        if rt.exchange.state_hash() != doc["state_hash"]:
+            raise SystemExit(f"openweex: {d} does not reproduce the export's state hash")
+    print(f"imported {args.file} into {d} at seq {seq} (state hash {doc['state_hash']})")
     return 0

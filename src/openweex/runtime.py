@@ -162,6 +162,11 @@ class Runtime:
             return cmd._replace(ts=ts, orders=orders)
         return cmd._replace(ts=ts)
 
+    @property
+    def closing(self) -> bool:
+        """True once the runtime stopped accepting commands (shutdown or a fatal error)."""
+        return self._closing or self.fatal is not None
+
     async def submit(self, cmd: Command) -> Outcome:
         """Journal, apply and return ``(result, events)`` once the command is durable."""
         if self._closing or self.fatal is not None:

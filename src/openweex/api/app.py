@@ -89,7 +89,7 @@ class Api:
     def closing(self) -> bool:
         """True once shutdown began: here, or in the runtime (closing, or a fatal error)."""
         rt = self.runtime
-        return self._closing or bool(getattr(rt, "_closing", False)) or rt.fatal is not None
+        return self._closing or rt.closing
 
 
 def now_ms() -> int:

@@ -177,7 +177,7 @@ async def run_ticks(sim: Simulation, ex: Exchange, submit: Submit, n: int) -> No
 
 def _stopping(runtime: Runtime) -> bool:
     # The runtime has no public "closing" flag; it refuses commands once closing.
-    return bool(runtime._closing) or runtime.fatal is not None
+    return runtime.closing
 
 
 async def run_forever(sim: Simulation, runtime: Runtime, submit: Submit) -> None:

@@ -7,7 +7,14 @@ the engine's ints so that no value is ever clipped to 64 bits; ids and times are
 
 The runtime writes the events of every durable batch in one transaction together with the
 new ``applied_seq``; after a crash, recovery replays the journal from ``applied_seq + 1``
-so the read models never disagree with the engine.
+so the read models never disagree with the engine. Writing the same events twice gives the
+same rows (every insert replaces by primary key), so a catch-up may overlap.
+
+Durability is not needed here (``synchronous=NORMAL``: commits are not fsynced; the journal
+is the truth). :meth:`SqliteStore.sync` makes them durable when the journal is about to
+forget records (journal retention), :meth:`SqliteStore.bulk` speeds up large catch-ups.
+The runtime only uses the :class:`HistoryStore` protocol, which another store (PostgreSQL)
+can implement: ``write`` must store the events and the seq atomically.
 
 Pagination (see ``docs/compat.md``): ``after`` returns records with an id below the cursor,
 newest first; ``before`` returns the records right above the cursor, still presented newest
@@ -17,8 +24,10 @@ maker side.
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -55,6 +64,10 @@ CREATE TABLE IF NOT EXISTS transfers (
     amount TEXT NOT NULL, from_type TEXT NOT NULL, to_type TEXT NOT NULL, ts INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS transfers_uid ON transfers (uid, ts);
 """
+
+
+HISTORY_TABLES = ("orders", "fills", "bills", "transfers")
+_INDEXES = tuple(re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", SCHEMA))
 
 
 class OrderRow(NamedTuple):
@@ -128,6 +141,11 @@ class HistoryStore(Protocol):
 
     def applied_seq(self) -> int: ...
     def write(self, seq: int, events: Iterable[object]) -> None: ...
+    def reset(self) -> None: ...
+    def bulk(self) -> AbstractContextManager[None]: ...
+    def sync(self) -> None: ...
+    def export_rows(self) -> dict[str, list[list[Any]]]: ...
+    def import_rows(self, tables: Mapping[str, Sequence[Sequence[Any]]], seq: int) -> None: ...
     def get_order(self, uid: int, order_id: int, client_oid: str) -> OrderRow | None: ...
     def order_history(self, uid: int, symbol: str, page: Page, since: int) -> list[OrderRow]: ...
     def fills(
@@ -161,6 +179,55 @@ def _order_values(e: OrderUpdate) -> tuple[Any, ...]:
     )
 
 
+Rows = list[tuple[Any, ...]]
+
+
+def _rows(
+    events: Iterable[object], markets: Markets
+) -> tuple[dict[int, tuple[Any, ...]], Rows, Rows, Rows]:
+    """Table rows for a run of events: orders (latest state per id), fills, bills, transfers."""
+    orders: dict[int, tuple[Any, ...]] = {}
+    fills: Rows = []
+    bills: Rows = []
+    transfers: Rows = []
+    symbols = markets.symbols
+    for e in events:
+        t = type(e)
+        if t is OrderUpdate:
+            assert isinstance(e, OrderUpdate)
+            orders[e.order_id] = _order_values(e)
+        elif t is BalanceUpdate:
+            assert isinstance(e, BalanceUpdate)
+            if e.bill_id:
+                bills.append(_bill_values(e))
+        elif t is Trade:
+            assert isinstance(e, Trade)
+            taker = orders.get(e.taker_order_id)
+            t_type = taker[5] if taker else int(OrderType.LIMIT)
+            sym = symbols[e.symbol]
+            fills.extend(_fill_rows(e, sym.base, sym.quote, t_type))
+        elif t is TransferRecord:
+            assert isinstance(e, TransferRecord)
+            transfers.append(
+                (e.transfer_id, e.uid, e.coin, str(e.amount), e.from_type, e.to_type, e.ts)
+            )
+    return orders, fills, bills, transfers
+
+
+def _bill_values(e: BalanceUpdate) -> tuple[Any, ...]:
+    return (
+        e.bill_id,
+        e.uid,
+        e.coin,
+        e.group_type,
+        e.biz_type,
+        str(e.bill_qty),
+        str(e.balance_before),
+        str(e.fee),
+        e.ts,
+    )
+
+
 class SqliteStore:
     """The embedded default :class:`HistoryStore`."""
 
@@ -178,46 +245,60 @@ class SqliteStore:
         row = self._db.execute("SELECT value FROM meta WHERE key='applied_seq'").fetchone()
         return int(row[0]) if row else 0
 
+    # -- maintenance ---------------------------------------------------------------------
+    def reset(self) -> None:
+        """Delete every row and the applied seq (before a rebuild from the journal)."""
+        db = self._db
+        db.execute("BEGIN")
+        for table in (*HISTORY_TABLES, "meta"):
+            db.execute(f"DELETE FROM {table}")
+        db.execute("COMMIT")
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """For a large catch-up: secondary indexes are dropped and built again at the end
+        (sorting once is much cheaper than updating them row by row). A crash in between
+        loses nothing: the next open creates any missing index."""
+        for name in _INDEXES:
+            self._db.execute(f"DROP INDEX IF EXISTS {name}")
+        try:
+            yield
+        finally:
+            self._db.executescript(SCHEMA)
+
+    def sync(self) -> None:
+        """Make every committed write durable (a full WAL checkpoint syncs the files)."""
+        self._db.execute("PRAGMA wal_checkpoint(FULL)").fetchall()
+
+    def export_rows(self) -> dict[str, list[list[Any]]]:
+        """Every row of the history tables, in primary key order, as plain lists."""
+        return {
+            t: [list(r) for r in self._db.execute(f"SELECT * FROM {t} ORDER BY 1")]
+            for t in HISTORY_TABLES
+        }
+
+    def import_rows(self, tables: Mapping[str, Sequence[Sequence[Any]]], seq: int) -> None:
+        """Load rows made by :meth:`export_rows` and set the applied seq, in one transaction."""
+        unknown = set(tables) - set(HISTORY_TABLES)
+        if unknown:
+            raise ValueError(f"unknown history tables: {sorted(unknown)}")
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            for table, rows in tables.items():
+                if rows:
+                    marks = ",".join("?" * len(rows[0]))
+                    db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", rows)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('applied_seq', ?)", (seq,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
     # -- writing -------------------------------------------------------------------------
     def write(self, seq: int, events: Iterable[object]) -> None:
         """Write the events of all commands up to ``seq`` in one transaction."""
-        orders: dict[int, tuple[Any, ...]] = {}
-        fills: list[tuple[Any, ...]] = []
-        bills: list[tuple[Any, ...]] = []
-        transfers: list[tuple[Any, ...]] = []
-        symbols = self._markets.symbols
-        for e in events:
-            t = type(e)
-            if t is OrderUpdate:
-                assert isinstance(e, OrderUpdate)
-                orders[e.order_id] = _order_values(e)
-            elif t is BalanceUpdate:
-                assert isinstance(e, BalanceUpdate)
-                if e.bill_id:
-                    bills.append(
-                        (
-                            e.bill_id,
-                            e.uid,
-                            e.coin,
-                            e.group_type,
-                            e.biz_type,
-                            str(e.bill_qty),
-                            str(e.balance_before),
-                            str(e.fee),
-                            e.ts,
-                        )
-                    )
-            elif t is Trade:
-                assert isinstance(e, Trade)
-                taker = orders.get(e.taker_order_id)
-                t_type = taker[5] if taker else int(OrderType.LIMIT)
-                sym = symbols[e.symbol]
-                fills.extend(_fill_rows(e, sym.base, sym.quote, t_type))
-            elif t is TransferRecord:
-                assert isinstance(e, TransferRecord)
-                transfers.append(
-                    (e.transfer_id, e.uid, e.coin, str(e.amount), e.from_type, e.to_type, e.ts)
-                )
+        orders, fills, bills, transfers = _rows(events, self._markets)
         db = self._db
         db.execute("BEGIN")
         try:

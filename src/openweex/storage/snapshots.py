@@ -83,7 +83,7 @@ def decode_snapshot(data: bytes, expected_seq: int | None = None) -> tuple[int, 
 
 
 class SnapshotStore:
-    """The ``<data_dir>/snapshots`` directory."""
+    """The ``<data_dir>/snapshots`` directory (``read_only``: never created nor changed)."""
 
     def __init__(
         self,
@@ -91,12 +91,16 @@ class SnapshotStore:
         *,
         keep: int = DEFAULT_KEEP,
         fsync: FsyncFn = os.fsync,
+        read_only: bool = False,
     ) -> None:
         if keep < 1:
             raise ValueError("keep must be at least 1")
         self._dir = Path(data_dir) / SNAPSHOTS_DIRNAME
         self._keep = keep
         self._fsync = fsync
+        self._read_only = read_only
+        if read_only:
+            return
         if not self._dir.is_dir():
             self._dir.mkdir(parents=True)
             fsync_dir(self._dir.parent, fsync=fsync)
@@ -112,7 +116,9 @@ class SnapshotStore:
 
     def list(self) -> list[int]:
         """Seqs of the snapshot files present, oldest first (not validated)."""
-        seqs = []
+        seqs: list[int] = []
+        if not self._dir.is_dir():
+            return seqs
         for entry in self._dir.iterdir():
             match = _NAME_RE.fullmatch(entry.name)
             if match is not None:
@@ -122,6 +128,8 @@ class SnapshotStore:
 
     def save(self, seq: int, payload: bytes) -> Path:
         """Write the snapshot at ``seq`` durably, then prune all but the newest ``keep``."""
+        if self._read_only:
+            raise OSError("the snapshot store is open read-only")
         if not 0 <= seq < 2**64:
             raise ValueError("snapshot seq must be in 0 .. 2**64 - 1")
         path = self.path_for(seq)
@@ -134,12 +142,15 @@ class SnapshotStore:
         data = self.path_for(seq).read_bytes()
         return decode_snapshot(data, seq)[1]
 
-    def latest(self) -> tuple[int, bytes] | None:
+    def latest(self, at_most: int | None = None) -> tuple[int, bytes] | None:
         """``(seq, payload)`` of the newest valid snapshot, or ``None`` if there is none.
 
-        Invalid or unreadable snapshots are skipped with a warning.
+        With ``at_most``, only snapshots at or below that seq are considered. Invalid or
+        unreadable snapshots are skipped with a warning.
         """
         for seq in reversed(self.list()):
+            if at_most is not None and seq > at_most:
+                continue
             path = self.path_for(seq)
             try:
                 return seq, self.load(seq)

@@ -1,0 +1,320 @@
+"""Durability benchmark: acknowledged throughput with group commit, and recovery time.
+
+Run ``python bench/bench_durability.py`` (``--help`` for options). Everything runs in one
+fresh temporary directory (``--dir`` picks the filesystem), removed at the end.
+
+a. Reference, same run and disk: ``write`` + ``fsync`` of 1 and of 64 records per fsync.
+b. Acknowledged (durable) throughput of the in-process runtime: ``--tasks`` asyncio tasks
+   (1,000 by default), one user each, submit orders in a loop for ``--seconds``: a limit
+   order within 50 ticks of the mid (10% of them cross), and when it rests, a cancel of it
+   half of the time. Every command is journaled, fsynced (group commit), applied, written to
+   the SQLite read models and acknowledged. Reference: the same kind of commands applied to
+   a bare engine (no journal, no read models, no event loop).
+c. Recovery of a journal of ``--records`` commands (1,000,000 by default) made by a seeded
+   order flow that keeps the book around 20,000 resting orders (1,000 users; 55% limit
+   orders, 35% cancels of random live orders, 10% market orders; more cancels above 20,000
+   resting orders): with a snapshot ``--tail`` records before the end, by full replay
+   (read models up to date), and by full replay rebuilding the read models. Each with its
+   breakdown: journal open (validates the last segment), snapshot load, reading + checking
+   frames, decoding, applying, writing read models. Wall-clock and process CPU time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from openweex.domain.commands import CancelOrder, Command, CreateAccount, Deposit, PlaceOrder
+from openweex.domain.markets import default_markets
+from openweex.domain.values import Force, OrderType, Side
+from openweex.engine.exchange import Exchange
+from openweex.engine.trading import OrderAck
+from openweex.runtime import Runtime
+from openweex.storage import codec
+from openweex.storage.journal import Journal
+from openweex.storage.readmodels import SqliteStore
+from openweex.storage.snapshots import SnapshotStore
+
+MARKETS = default_markets()
+SYMBOL = "BTCUSDT_SPBL"
+MID = 3_000_000
+T0 = 1_700_000_000_000
+LIVE_TARGET = 20_000
+
+
+def row(*cells: object) -> None:
+    print(
+        "  ".join(
+            str(c).rjust(w) if i else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(cells, (52, 14, 12, 12, 12), strict=False))
+        )
+    )
+
+
+# --------------------------------------------------------------------------- a. raw disk
+
+
+def bench_raw(workdir: Path, per_fsync: int, seconds: float) -> None:
+    record = b"r" * 86
+    chunk = record * per_fsync
+    fd = os.open(workdir / f"raw-{per_fsync}", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    lat: list[float] = []
+    start = time.perf_counter()
+    try:
+        while time.perf_counter() - start < seconds and len(lat) < 50_000:
+            t0 = time.perf_counter()
+            os.write(fd, chunk)
+            os.fsync(fd)
+            lat.append(time.perf_counter() - t0)
+    finally:
+        os.close(fd)
+    took = time.perf_counter() - start
+    lat.sort()
+    row(
+        f"raw write+fsync, {per_fsync} record(s) per fsync",
+        f"{len(lat) * per_fsync / took:,.0f}/s",
+        _ms(lat[len(lat) // 2]),
+        _ms(lat[int(len(lat) * 0.99)]),
+        "",
+    )
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f} ms"
+
+
+# --------------------------------------------------------------------------- b. runtime
+
+
+def _setup(users: int) -> list[Command]:
+    cmds: list[Command] = [CreateAccount(T0) for _ in range(users)]
+    for uid in range(10001, 10001 + users):
+        cmds.append(Deposit(T0, uid, "USDT", 10**17))
+        cmds.append(Deposit(T0, uid, "BTC", 10**13))
+    return cmds
+
+
+def _limit(rnd: random.Random, uid: int, ts: int) -> PlaceOrder:
+    side = Side.BUY if rnd.random() < 0.5 else Side.SELL
+    off = rnd.randint(1, 50) if rnd.random() > 0.1 else -rnd.randint(0, 5)
+    price = MID - off if side is Side.BUY else MID + off
+    qty = rnd.randint(1, 100) * 1000
+    return PlaceOrder(ts, uid, SYMBOL, side, OrderType.LIMIT, Force.NORMAL, price, qty, "")
+
+
+async def _trader(rt: Runtime, uid: int, seed: int, stop: float, lat: list[float]) -> None:
+    rnd = random.Random(seed)
+    perf = time.perf_counter
+    while perf() < stop:
+        t0 = perf()
+        result, _ = await rt.submit(_limit(rnd, uid, 0))
+        lat.append(perf() - t0)
+        if isinstance(result, OrderAck) and rnd.random() < 0.5:
+            t0 = perf()
+            await rt.submit(CancelOrder(0, uid, SYMBOL, result.order_id, ""))
+            lat.append(perf() - t0)
+
+
+async def _run_runtime(d: Path, tasks: int, seconds: float) -> tuple[int, float, list[float], int]:
+    rt = Runtime.open(d, MARKETS, snapshot_every=10**9)
+    fsyncs = 0
+    real_append = rt.journal.append_batch
+
+    def counting(records: list[tuple[int, bytes]]) -> None:
+        nonlocal fsyncs
+        fsyncs += 1
+        real_append(records)
+
+    rt.journal.append_batch = counting  # type: ignore[method-assign]
+    lat: list[float] = []
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(rt.run())
+        for cmd in _setup(tasks):
+            await rt.submit(cmd)
+        first, start = rt.applied_seq, time.perf_counter()
+        calls = fsyncs
+        stop = start + seconds
+        await asyncio.gather(*(_trader(rt, 10001 + i, i, stop, lat) for i in range(tasks)))
+        took = time.perf_counter() - start
+        done = rt.applied_seq - first
+        await rt.close()
+    await rt.finish()
+    return done, took, lat, fsyncs - calls
+
+
+def bench_runtime(workdir: Path, tasks: int, seconds: float) -> None:
+    done, took, lat, fsyncs = asyncio.run(_run_runtime(workdir / "runtime", tasks, seconds))
+    lat.sort()
+    row(
+        f"runtime, {tasks} tasks: acknowledged commands",
+        f"{done / took:,.0f}/s",
+        _ms(lat[len(lat) // 2]),
+        _ms(lat[int(len(lat) * 0.99)]),
+        f"{done / max(fsyncs, 1):,.0f}/fsync",
+    )
+    ex = Exchange(MARKETS)
+    for cmd in _setup(tasks):
+        ex.apply(cmd)
+    rnd = random.Random(1)
+    n = 0
+    start = time.perf_counter()
+    while n < done:
+        uid = 10001 + n % tasks
+        result, _ = ex.apply(_limit(rnd, uid, T0))
+        n += 1
+        if isinstance(result, OrderAck) and rnd.random() < 0.5:
+            ex.apply(CancelOrder(T0, uid, SYMBOL, result.order_id, ""))
+            n += 1
+    took = time.perf_counter() - start
+    row("reference: bare engine, same mix, no I/O", f"{n / took:,.0f}/s", "", "", "")
+
+
+# --------------------------------------------------------------------------- c. recovery
+
+
+def _flow(
+    n: int, snap_at: int, seed: int = 7, users: int = 1000
+) -> tuple[list[Command], Any, Exchange]:
+    """``n`` commands of a bounded-book order flow, the engine state after ``snap_at``, and
+    the engine after all of them. Above ``LIVE_TARGET`` resting orders, cancels dominate."""
+    rnd = random.Random(seed)
+    state: Any = None
+    ex = Exchange(MARKETS)
+    cmds = _setup(users)
+    for cmd in cmds:
+        ex.apply(cmd)
+    live: list[int] = []
+    ts = T0
+    while len(cmds) < n:
+        ts += rnd.randint(0, 2)
+        uid = 10001 + rnd.randrange(users)
+        r = rnd.random()
+        if len(live) > LIVE_TARGET:
+            r *= 0.6  # more cancels: the book stays around LIVE_TARGET orders
+        if r < 0.35 and live:
+            i = rnd.randrange(len(live))
+            live[i], live[-1] = live[-1], live[i]
+            oid = live.pop()
+            owner = ex.orders[oid].uid if oid in ex.orders else uid
+            cmd: Command = CancelOrder(ts, owner, SYMBOL, oid, "")
+        elif r < 0.45:
+            side = Side.BUY if rnd.random() < 0.5 else Side.SELL
+            qty = rnd.randint(1, 20) * 1000 * (MID if side is Side.BUY else 1)
+            cmd = PlaceOrder(ts, uid, SYMBOL, side, OrderType.MARKET, Force.NORMAL, 0, qty, "")
+        else:
+            cmd = _limit(rnd, uid, ts)
+        result, _ = ex.apply(cmd)
+        if isinstance(result, OrderAck) and result.order_id in ex.orders:
+            live.append(result.order_id)
+        cmds.append(cmd)
+        if len(cmds) == snap_at:
+            state = ex.export_state()
+    return cmds, state, ex
+
+
+def build_data_dir(d: Path, n: int, snap_at: int) -> tuple[list[Command], str]:
+    """A data dir as a server leaves it after ``n`` commands (snapshot at ``snap_at``)."""
+    t0 = time.perf_counter()
+    cmds, state, ex = _flow(n, snap_at)
+    with Journal.open(d) as jr:
+        for first in range(0, n, 4096):
+            chunk = cmds[first : first + 4096]
+            jr.append_batch([(first + i + 1, codec.encode(c)) for i, c in enumerate(chunk)])
+        size = jr.size_bytes()
+    SnapshotStore(d).save(snap_at, codec.encode_state(state))
+    store = SqliteStore(d / "history.sqlite3", MARKETS)
+    store.write(n, [])
+    store.close()
+    print(
+        f"built {n:,} commands ({size / 1e6:.0f} MB of journal, snapshot at {snap_at:,}, "
+        f"{len(ex.orders):,} open orders at the end) in {time.perf_counter() - t0:.0f}s"
+    )
+    return cmds, ex.state_hash()
+
+
+def recover_once(d: Path) -> dict[str, Any]:
+    """Open ``d`` (in a fresh process, as a restart would); timings and the state hash."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    rt = Runtime.open(d, MARKETS)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    rep = rt.recovery
+    assert rep is not None and rep.stats is not None
+    got = {"wall": wall, "cpu": cpu, "hash": rt.exchange.state_hash(), "report": asdict(rep)}
+    rt.journal.close()
+    rt.store.close()
+    return got
+
+
+def bench_recovery(d: Path, case: str, want: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--recover", str(d)], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr)
+    got = json.loads(proc.stdout.splitlines()[-1])
+    assert got["hash"] == want, f"{case}: recovered a different state"
+    rep, st = got["report"], got["report"]["stats"]
+    n = st["records"]
+    row(
+        f"recovery, {case}",
+        f"{got['wall']:.2f} s wall",
+        f"{got['cpu']:.2f} s cpu",
+        f"{n:,} rec",
+        "",
+    )
+    parts = [
+        ("journal open (checks the last segment)", rep["journal_seconds"], 0),
+        ("snapshot load", rep["snapshot_seconds"], 0),
+        ("read + check frames", st["read"], n),
+        ("decode", st["decode"], n),
+        ("apply (engine)", st["apply"], n),
+        ("read models", st["read_models"], n),
+    ]
+    for name, secs, per in parts:
+        row(f"    {name}", f"{secs:.2f} s", f"{secs / per * 1e6:.2f} us/rec" if per else "", "", "")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dir", help="directory on the filesystem to test (default: temp)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per throughput case")
+    parser.add_argument("--tasks", type=int, default=1000)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--tail", type=int, default=10_000, help="records after the snapshot")
+    parser.add_argument("--recover", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.recover is not None:
+        print(json.dumps(recover_once(args.recover)))
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="openweex-bench-", dir=args.dir))
+    print(f"directory: {workdir}")
+    try:
+        row("case", "rate / time", "p50", "p99", "")
+        bench_raw(workdir, 1, args.seconds)
+        bench_raw(workdir, 64, args.seconds)
+        bench_runtime(workdir, args.tasks, args.seconds)
+        d = workdir / "recovery"
+        _, want = build_data_dir(d, args.records, args.records - args.tail)
+        bench_recovery(d, f"snapshot + {args.tail:,} records", want)
+        shutil.move(d / "snapshots", workdir / "snapshots")
+        bench_recovery(d, "full replay", want)
+        for f in d.glob("history.sqlite3*"):
+            f.unlink()
+        bench_recovery(d, "full replay + read models rebuilt", want)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Operator commands through the real command line: ``openweex data check | snapshot |
+export | import``, and ``openweex serve`` refusing a corrupt journal."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from openweex.cli import main
+from openweex.storage import codec
+from openweex.storage.snapshots import SnapshotStore
+from tests.durability.helpers import (
+    crashing,
+    expected_hash,
+    make_commands,
+    running,
+    state_of,
+    submit_all,
+)
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as done:
+        main(list(argv))
+    out = capsys.readouterr()
+    code = done.value.code
+    return (code if isinstance(code, int) else 1), out.out + out.err
+
+
+async def _filled(d: Path, n: int = 800, seed: int = 20, clean: bool = True) -> list[object]:
+    cmds = make_commands(n, seed)
+    async with (running if clean else crashing)(d, snapshot_every=300) as rt:
+        await submit_all(rt, cmds)
+    return list(cmds)
+
+
+async def test_check_a_healthy_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = tmp_path / "d"
+    cmds = await _filled(d)
+    before = {p: p.read_bytes() for p in d.rglob("*") if p.is_file()}
+    code, out = cli(capsys, "data", "check", "--data-dir", str(d))
+    assert code == 0, out
+    snaps = SnapshotStore(d).list()
+    assert len(snaps) == 3 and snaps[-1] == 800
+    for text in ("records 1..800", *(f"snapshot {s}: ok" for s in snaps), "invariants: ok"):
+        assert text in out
+    assert "open orders agree with the engine" in out
+    assert f"state hash: {expected_hash(cmds)}" in out  # type: ignore[arg-type]
+    assert out.rstrip().endswith("check: ok")
+    after = {p: p.read_bytes() for p in d.rglob("*") if p.is_file()}
+    assert after == before  # a check changes nothing
+
+
+async def test_check_reports_a_torn_tail_without_cutting_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = tmp_path / "d"
+    await _filled(d, clean=False)
+    (seg,) = (d / "journal").glob("journal-*.log")
+    size = seg.stat().st_size
+    with seg.open("ab") as fh:
+        fh.write(b"\x07" * 11)
+    code, out = cli(capsys, "data", "check", "--data-dir", str(d))
+    assert code == 0, out
+    assert f"torn tail of 11 byte(s) at byte offset {size} of {seg}" in out
+    assert "read models: up to date" in out
+    assert seg.stat().st_size == size + 11
+
+
+async def test_check_reports_corruption_with_file_and_offset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = tmp_path / "d"
+    await _filled(d)
+    (seg,) = (d / "journal").glob("journal-*.log")
+    raw = bytearray(seg.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    seg.write_bytes(bytes(raw))
+    code, out = cli(capsys, "data", "check", "--data-dir", str(d))
+    assert code == 1
+    assert f"PROBLEM: journal corrupt: {seg} at byte offset " in out
+    assert "check: 1 problem(s)" in out
+
+
+async def test_check_finds_a_snapshot_that_disagrees_with_the_journal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = tmp_path / "d"
+    await _filled(d)
+    store = SnapshotStore(d)
+    seq = store.list()[1]
+    state = codec.decode_state(store.load(seq))
+    state["counters"][5] += 1  # a well-formed snapshot of a state the journal never had
+    store.save(seq, codec.encode_state(state))
+    code, out = cli(capsys, "data", "check", "--data-dir", str(d))
+    assert code == 1
+    assert f"{store.path_for(seq)} differs from the replayed journal" in out
+
+
+async def test_snapshot_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = tmp_path / "d"
+    cmds = await _filled(d, clean=False)
+    snaps = SnapshotStore(d).list()
+    assert len(snaps) == 2 and snaps[-1] < 800
+    code, out = cli(capsys, "data", "snapshot", "--data-dir", str(d))
+    assert code == 0 and "snapshot written at seq 800" in out
+    assert SnapshotStore(d).list() == [*snaps, 800]
+    code, out = cli(capsys, "data", "snapshot", "--data-dir", str(d))
+    assert code == 0 and "already current" in out
+    assert state_of(d)[0] == expected_hash(cmds)  # type: ignore[arg-type]
+
+
+async def test_export_import_round_trip_and_continue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src, dst, out_file = tmp_path / "src", tmp_path / "new" / "dst", tmp_path / "state.json"
+    cmds = make_commands(1200, 21)
+    async with crashing(dst):  # a server started once on the target, without any command
+        pass
+    async with crashing(src, snapshot_every=10**9) as rt:
+        await submit_all(rt, cmds[:700])
+    code, out = cli(capsys, "data", "export", str(out_file), "--data-dir", str(src))
+    assert code == 0 and "exported seq 700" in out
+    code, out = cli(capsys, "data", "import", str(out_file), "--data-dir", str(dst))
+    assert code == 0 and "at seq 700" in out, out
+    assert [p.name for p in (dst / "journal").glob("*.log")] == ["journal-00000000000000000701.log"]
+    assert state_of(dst) == state_of(src)
+    code, out = cli(capsys, "data", "check", "--data-dir", str(dst))
+    assert code == 0, out
+    for d in (src, dst):  # both go on with the same commands, at the same seqs
+        async with crashing(d) as rt:
+            assert rt.seq == 700
+            await submit_all(rt, cmds[700:])
+    assert state_of(dst) == state_of(src)
+    assert state_of(dst)[0] == expected_hash(cmds)
+    with pytest.raises(SystemExit, match="not empty"):
+        main(["data", "import", str(out_file), "--data-dir", str(dst)])
+    doc = json.loads(out_file.read_text())
+    doc["state_hash"] = "0" * 64
+    out_file.write_text(json.dumps(doc))
+    with pytest.raises(SystemExit, match="does not reproduce"):
+        main(["data", "import", str(out_file), "--data-dir", str(tmp_path / "other")])
+
+
+async def test_serve_refuses_a_corrupt_journal_with_one_line(tmp_path: Path) -> None:
+    d = tmp_path / "d"
+    await _filled(d, n=400)
+    (seg,) = (d / "journal").glob("journal-*.log")
+    raw = bytearray(seg.read_bytes())
+    raw[len(raw) // 3] ^= 0x10
+    seg.write_bytes(bytes(raw))
+    for argv in (["serve", "--port", "0"], ["data", "snapshot"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "openweex", *argv, "--data-dir", str(d)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == 2, proc
+        assert "Traceback" not in proc.stderr + proc.stdout
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1, proc.stderr
+        assert f"journal corrupt: {seg} at byte offset" in lines[0]
+
+
+async def test_check_refuses_while_the_journal_is_in_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = tmp_path / "d"
+    await _filled(d, n=100)
+    async with running(d):
+        code, out = cli(capsys, "data", "check", "--data-dir", str(d))
+    assert code == 2 and "already open" in out
+    code, out = cli(capsys, "data", "check", "--data-dir", str(tmp_path / "nowhere"))
+    assert code == 2 and "no data directory" in out

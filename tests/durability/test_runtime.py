@@ -1,0 +1,178 @@
+"""The single writer: responses only after fsync, group commit, fatal fsync errors, snapshot
+cadence and journal retention."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from openweex.runtime import RuntimeStopped
+from openweex.storage.journal import JournalFatal
+from tests.durability.helpers import (
+    close,
+    crashing,
+    expected_hash,
+    make_commands,
+    open_closed,
+    running,
+    state_of,
+    submit_all,
+)
+
+
+class GatedFsync:
+    """An fsync that can be held (to see what waits for it) or made to fail."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.gate.set()
+        self.entered = threading.Event()
+        self.fail = False
+        self.calls = 0
+
+    def __call__(self, fd: int) -> None:
+        self.calls += 1
+        self.entered.set()
+        self.gate.wait(10)
+        if self.fail:
+            raise OSError(5, "Input/output error")
+        os.fsync(fd)
+
+
+async def _until(cond: object, what: str) -> None:
+    for _ in range(500):
+        if callable(cond) and cond():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_responses_wait_for_fsync_and_batches_share_one(tmp_path: Path) -> None:
+    cmds = make_commands(200, 12)
+    fsync = GatedFsync()
+    async with crashing(tmp_path / "d", fsync=fsync) as rt:
+        await submit_all(rt, cmds[:100])
+        delivered: list[int] = []
+        rt.subscribe(lambda seq, *_: delivered.append(seq))
+        fsync.gate.clear()
+        fsync.entered.clear()
+        first = asyncio.ensure_future(rt.submit(cmds[100]))
+        await _until(fsync.entered.is_set, "the first fsync")
+        rest = [asyncio.ensure_future(rt.submit(c)) for c in cmds[101:]]
+        await asyncio.sleep(0.05)
+        assert not first.done() and not any(f.done() for f in rest)
+        assert delivered == [] and rt.applied_seq == 100  # nothing applied or published yet
+        calls = fsync.calls
+        fsync.gate.set()
+        await asyncio.gather(first, *rest)
+        assert fsync.calls == calls + 1  # the 99 waiting commands went in one fsync
+        assert delivered == list(range(101, 201))
+    assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
+
+
+async def test_fsync_failure_stops_the_runtime(tmp_path: Path) -> None:
+    cmds = make_commands(300, 13)
+    fsync = GatedFsync()
+    d = tmp_path / "d"
+    rt = open_closed(d, fsync=fsync)
+    async with asyncio.TaskGroup() as tg:
+        runner = tg.create_task(rt.run())
+        await submit_all(rt, cmds[:200])
+        before = rt.exchange.state_hash()
+        fsync.fail = True
+        with pytest.raises(RuntimeStopped):
+            await submit_all(rt, cmds[200:250])
+        await asyncio.wait_for(runner, 5)  # the flusher stopped by itself
+    assert isinstance(rt.fatal, JournalFatal)
+    assert rt.applied_seq == 200 and rt.exchange.state_hash() == before
+    with pytest.raises(RuntimeStopped):
+        await rt.submit(cmds[250])
+    snaps = rt.snapshots.list()
+    await rt.finish()  # no snapshot of a failed runtime
+    assert rt.snapshots.list() == snaps
+    got = state_of(d)[0]  # the failed batch may or may not have reached the disk
+    assert got == expected_hash(cmds[:200]) or got == expected_hash(cmds[: rt.seq])
+
+
+async def test_snapshots_by_count_by_time_and_at_shutdown(tmp_path: Path) -> None:
+    cmds = make_commands(400, 14)
+    d = tmp_path / "d"
+    async with running(d, snapshot_every=100, snapshot_interval_ms=10**9) as rt:
+        for cmd in cmds[:350]:
+            await rt.submit(cmd)  # one command per batch: exact multiples
+        await _until(lambda: rt.snapshot_seq == 300, "the snapshot at 300")
+        assert rt.snapshots.list() == [100, 200, 300]
+    assert rt.snapshots.list() == [200, 300, 350]  # and one at the clean shutdown
+    async with running(d, snapshot_every=10**9, snapshot_interval_ms=100) as rt:
+        await submit_all(rt, cmds[350:360])
+        await _until(lambda: rt.snapshot_seq == 360, "the timed snapshot")  # while idle
+        assert rt.snapshots.list()[-1] == 360
+    assert state_of(d)[0] == expected_hash(cmds[:360])
+
+
+async def test_a_failed_snapshot_is_logged_and_loses_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cmds = make_commands(300, 15)
+    d = tmp_path / "d"
+    async with crashing(d) as rt:
+        await submit_all(rt, cmds[:100])
+
+        def full_disk(seq: int, payload: bytes) -> Path:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(rt.snapshots, "save", full_disk)
+        with caplog.at_level(logging.ERROR):
+            assert await rt.snapshot() == 0
+        assert "snapshot at seq 100 failed" in caplog.text
+        monkeypatch.undo()
+        await submit_all(rt, cmds[100:])
+        assert rt.fatal is None
+        assert await rt.snapshot() == 300
+    assert state_of(d)[0] == expected_hash(cmds)
+
+
+async def test_journal_retention_keeps_what_the_oldest_snapshot_needs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cmds = make_commands(1500, 16)
+    d = tmp_path / "d"
+    opts = {"segment_size": 8 * 1024, "snapshot_every": 200, "journal_retention": "snapshots"}
+    async with running(d, **opts) as rt:
+        await submit_all(rt, cmds)
+    oldest = rt.snapshots.list()[0]
+    rt2 = open_closed(d)
+    try:
+        assert 0 < rt2.journal.origin_seq <= oldest  # old segments are gone...
+        assert len(rt2.journal.segment_paths()) < 25
+    finally:
+        close(rt2)
+    assert state_of(d)[0] == expected_hash(cmds)
+    for snap in rt.snapshots.list()[1:]:  # ...and every kept snapshot can still be used
+        (rt.snapshots.path_for(snap)).unlink()
+    assert state_of(d)[0] == expected_hash(cmds)
+    for f in d.glob("history.sqlite3*"):
+        f.unlink()
+    with caplog.at_level(logging.WARNING):
+        rt3 = open_closed(d)  # starts, with a gap in history
+    close(rt3)
+    assert "history before seq" in caplog.text
+
+
+async def test_close_drains_what_was_submitted(tmp_path: Path) -> None:
+    cmds = make_commands(300, 17)
+    d = tmp_path / "d"
+    async with running(d) as rt:
+        futs = [asyncio.ensure_future(rt.submit(c)) for c in cmds]
+        await asyncio.sleep(0)
+        await rt.close()
+        with pytest.raises(RuntimeStopped):
+            await rt.submit(cmds[0])
+        await asyncio.gather(*futs)
+    assert rt.snapshots.list() == [300]
+    assert state_of(d)[0] == expected_hash(cmds)
