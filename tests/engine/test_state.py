@@ -124,11 +124,15 @@ class Stream:
         return out
 
 
+# Spelled out: a compiled (mypyc) ApiKeyRecord has no __slots__ to read them from.
+KEY_FIELDS = ("api_key", "uid", "secret", "passphrase", "permissions", "ip_whitelist", "ctime")
+
+
 def plain(outcome: tuple[Any, list[Any]]) -> tuple[Any, list[Any]]:
     """An apply() outcome in comparable form (API key records have no equality)."""
     result, events = outcome
     if isinstance(result, ApiKeyRecord):
-        result = ("api-key", *(getattr(result, name) for name in ApiKeyRecord.__slots__))
+        result = ("api-key", *(getattr(result, name) for name in KEY_FIELDS))
     return result, events
 
 
