@@ -40,6 +40,9 @@ def fail(code: str, detail: str = "") -> Rejected:
     return Rejected(errors.reject(code, detail))
 
 
+# Only the last three months can be queried in history endpoints (40704).
+HISTORY_MS = 90 * 24 * 3600 * 1000
+
 Params = Mapping[str, Any]
 
 

@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from openweex.api import wire
-from openweex.api.params import coin_param, fail, id_param, limit_param, opt_int, opt_str
+from openweex.api.params import (
+    HISTORY_MS,
+    coin_param,
+    fail,
+    id_param,
+    limit_param,
+    opt_int,
+    opt_str,
+)
 from openweex.api.routing import READ, Ctx, route
 from openweex.domain import errors
 from openweex.storage.readmodels import Page
 
 S = "string"
-HISTORY_MS = 90 * 24 * 3600 * 1000
 
 
 def id_page(ctx: Ctx, after_name: str = "after", before_name: str = "before") -> Page:

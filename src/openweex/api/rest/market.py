@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from openweex.api import wire
-from openweex.api.params import fail, limit_param, opt_int, opt_str, symbol_param
+from openweex.api.params import HISTORY_MS, fail, limit_param, opt_int, opt_str, symbol_param
 from openweex.api.routing import Ctx, route
 from openweex.domain import errors
 from openweex.domain.markets import Symbol
@@ -17,7 +17,6 @@ from openweex.domain.values import Side
 from openweex.engine.marketdata import merge_levels, parse_depth_type, parse_period
 
 S = "string"
-HISTORY_MS = 90 * 24 * 3600 * 1000
 DEPTH_LIMIT = 500  # the contract's default; also the most levels a side returned
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from openweex.api import wire
 from openweex.api.params import (
+    HISTORY_MS,
     Params,
     Rejected,
     fail,
@@ -20,7 +21,7 @@ from openweex.api.params import (
     symbol_param,
     units_param,
 )
-from openweex.api.rest.account import HISTORY_MS, id_page
+from openweex.api.rest.account import id_page
 from openweex.api.routing import READ, TRADE, Ctx, route
 from openweex.domain import errors
 from openweex.domain.commands import CancelBatch, CancelOrder, PlaceBatch, PlaceOrder
