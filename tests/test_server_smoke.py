@@ -49,3 +49,24 @@ def test_place_match_and_query(server: ServerProcess) -> None:
     depth = alice.get("/api/spot/v1/market/depth", {"symbol": "BTCUSDT_SPBL"})["data"]
     assert depth["asks"] == [["30000", "0.3"]]
     assert depth["bids"] == []
+
+
+def test_depth_follows_every_change(server: ServerProcess) -> None:
+    """Depth answers may be reused between changes, never after one."""
+    bob = SignedClient(server.url, server.new_user({"BTC": "2"}))
+    params = {"symbol": "BTCUSDT_SPBL", "limit": "5"}
+    seen = []
+    for i in range(3):
+        seen.append(bob.get("/api/spot/v1/market/depth", params)["data"]["asks"])
+        seen.append(bob.get("/api/spot/v1/market/depth", params)["data"]["asks"])
+        r = bob.post("/api/spot/v1/trade/orders", {"symbol": "BTCUSDT_SPBL", "side": "sell",
+                     "orderType": "limit", "force": "normal", "price": str(30000 + i),
+                     "quantity": "0.1"})  # fmt: skip
+        assert r["code"] == "00000", r
+    seen.append(bob.get("/api/spot/v1/market/depth", params)["data"]["asks"])
+    assert seen == [
+        [], [],
+        [["30000", "0.1"]], [["30000", "0.1"]],
+        [["30000", "0.1"], ["30001", "0.1"]], [["30000", "0.1"], ["30001", "0.1"]],
+        [["30000", "0.1"], ["30001", "0.1"], ["30002", "0.1"]],
+    ]  # fmt: skip

@@ -104,6 +104,22 @@ async def depth(ctx: Ctx) -> Any:
     if step is None:
         raise fail(errors.PARAM_INVALID, f"unknown depth type {text}")
     limit = limit_param(ctx.params, DEPTH_LIMIT, DEPTH_LIMIT)
+    api = ctx.api
+    key = ("depth", api.runtime.applied_seq, sym.symbol, step, limit)
+    cached = api.view_cache.get(key)
+    if cached is None:
+        cached = _depth_levels(ctx, sym, step, limit)
+        if len(api.view_cache) >= 512:
+            api.view_cache.clear()
+        api.view_cache[key] = cached
+    asks, bids, version = cached
+    return {"asks": asks, "bids": bids, "timestamp": str(ctx.now), "version": version}
+
+
+def _depth_levels(
+    ctx: Ctx, sym: Symbol, step: int, limit: int
+) -> tuple[list[list[str]], list[list[str]], str]:
+    """Formatted asks, bids and the depth version, read together on the event loop."""
     book = ctx.api.runtime.exchange.books[sym.symbol]
     if step == 0:
         bids, asks = book.levels(Side.BUY, limit), book.levels(Side.SELL, limit)
@@ -113,9 +129,4 @@ async def depth(ctx: Ctx) -> Any:
         asks = merge_levels(book.levels(Side.SELL, raw), step, False, limit)
     hub = ctx.api.hub  # read together with the book, on the event loop: they agree
     version = hub.depth_version(sym.symbol) if hub is not None else 0
-    return {
-        "asks": wire.levels_json(sym, asks),
-        "bids": wire.levels_json(sym, bids),
-        "timestamp": str(ctx.now),
-        "version": str(version),
-    }
+    return wire.levels_json(sym, asks), wire.levels_json(sym, bids), str(version)
