@@ -32,5 +32,6 @@ def fee(amount: int, rate: int) -> int:
     return -((-amount * rate) // FEE_DEN)
 
 
-def affordable_lots(sym: Symbol, price: int, budget: int) -> int:
-    return budget // (price * sym.notional_mult)
+def affordable_lots(notional_mult: int, price: int, budget: int) -> int:
+    """Whole lots a quote ``budget`` buys at ``price`` (``notional_mult`` of the symbol)."""
+    return budget // (price * notional_mult)

@@ -24,6 +24,7 @@ from collections import deque
 
 from openweex.domain.orders import Status
 from openweex.domain.values import Force, OrderType, Side
+from openweex.engine.amounts import affordable_lots
 
 BUY = Side.BUY
 SELL = Side.SELL
@@ -222,7 +223,7 @@ class Book:
             if limit and (price > limit if side is BUY else price < limit):
                 break
             if budget >= 0:
-                afford = budget // (price * mult)
+                afford = affordable_lots(mult, price, budget)
                 if afford == 0:
                     break
                 want = afford if afford < lots else lots

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from openweex.domain.orders import Status
 from openweex.domain.values import Force, OrderType, Side
+from openweex.engine.amounts import base_amount, notional
 from openweex.engine.book import Order
 from openweex.engine.ledger import Account, ApiKeyRecord, Balance
 
@@ -162,9 +163,9 @@ def check_invariants(ex: Exchange) -> None:
             assert o.remaining + o.filled_qty == o.quantity, f"order {o.order_id} quantities"
             coin = sym.quote if o.side is Side.BUY else sym.base
             want = (
-                o.price * o.remaining * sym.notional_mult
+                notional(sym, o.price, o.remaining)
                 if o.side is Side.BUY
-                else (o.remaining * sym.base_mult)
+                else base_amount(sym, o.remaining)
             )
             assert o.hold == want, f"order {o.order_id} holds {o.hold}, needs {want}"
             holds[(o.uid, coin)] = holds.get((o.uid, coin), 0) + o.hold

@@ -29,6 +29,7 @@ from openweex.domain.events import OrderUpdate, Trade
 from openweex.domain.markets import Markets, Symbol
 from openweex.domain.orders import TRANSITIONS, IllegalTransition, Status, check_transition
 from openweex.domain.values import Force, OrderType, Side, valid_client_oid
+from openweex.engine.amounts import base_amount, fee, notional
 from openweex.engine.book import Book, Fill, Order
 from openweex.engine.ledger import Account, Ledger
 from openweex.engine.marketdata import MarketData
@@ -117,8 +118,8 @@ class Trading:
             if (cmd.uid, coid) in self.client_oids:
                 return errors.reject(errors.DUPLICATE_CLIENT_OID, coid)
         if cmd.side is BUY:
-            return qty if market_buy else cmd.price * qty * sym.notional_mult
-        return qty * sym.base_mult
+            return qty if market_buy else notional(sym, cmd.price, qty)
+        return base_amount(sym, qty)
 
     def place(self, cmd: PlaceOrder) -> OrderAck | Reject:
         sym = self.markets.symbols.get(cmd.symbol)
@@ -193,7 +194,7 @@ class Trading:
                 new = FULL
             elif o.force is NORMAL or o.force is POST_ONLY:
                 new = PARTIAL if o.filled_qty else NEW
-                keep = o.price * o.remaining * sym.notional_mult if o.side is BUY else o.hold
+                keep = notional(sym, o.price, o.remaining) if o.side is BUY else o.hold
             else:
                 new = CANCELLED
         elif o.side is SELL:
@@ -226,24 +227,21 @@ class Trading:
         events = ledger.events
         accounts = self.accounts
         base, quote = sym.base, sym.quote
-        mult, bmult = sym.notional_mult, sym.base_mult
         trate, mrate = sym.taker_fee, sym.maker_fee
         taker_buys = taker.side is BUY
         symbol = sym.symbol
         on_trade = self.market.on_trade
-        fees = ledger.fees
+        add_fee = ledger.add_fee
         for maker, q, price in fills:
-            qamt = price * q * mult
-            bamt = q * bmult
+            qamt = notional(sym, price, q)
+            bamt = base_amount(sym, q)
             tid = self.next_trade_id
             self.next_trade_id = tid + 1
             macct = accounts[maker.uid]
             if taker_buys:
-                tfee = -((-bamt * trate) // 100_000_000)
-                mfee = -((-qamt * mrate) // 100_000_000)
+                tfee, mfee = fee(bamt, trate), fee(qamt, mrate)
             else:
-                tfee = -((-qamt * trate) // 100_000_000)
-                mfee = -((-bamt * mrate) // 100_000_000)
+                tfee, mfee = fee(qamt, trate), fee(bamt, mrate)
             events.append(
                 _new(
                     Trade,
@@ -285,15 +283,15 @@ class Trading:
                 maker.hold -= bamt
                 self._leg(tacct, quote, qamt, base, bamt, tfee, ts, "buy")
                 self._leg(macct, base, bamt, quote, qamt, mfee, ts, "sell")
-                fees[base] = fees.get(base, 0) + tfee
-                fees[quote] = fees.get(quote, 0) + mfee
+                add_fee(base, tfee)
+                add_fee(quote, mfee)
             else:
                 taker.hold -= bamt
                 maker.hold -= qamt
                 self._leg(tacct, base, bamt, quote, qamt, tfee, ts, "sell")
                 self._leg(macct, quote, qamt, base, bamt, mfee, ts, "buy")
-                fees[quote] = fees.get(quote, 0) + tfee
-                fees[base] = fees.get(base, 0) + mfee
+                add_fee(quote, tfee)
+                add_fee(base, mfee)
 
     def _leg(
         self, acct: Account, pay: str, paid: int, get: str, got: int, fee: int, ts: int, biz: str
