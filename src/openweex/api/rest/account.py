@@ -7,7 +7,6 @@ from typing import Any
 from openweex.api import wire
 from openweex.api.params import (
     HISTORY_MS,
-    coin_param,
     fail,
     id_param,
     limit_param,
@@ -32,6 +31,17 @@ def id_page(ctx: Ctx, after_name: str = "after", before_name: str = "before") ->
     if after is not None and before is not None and before > after:
         raise fail(errors.START_AFTER_END)
     return Page(after, before, limit_param(ctx.params, 100, 500))
+
+
+def _coin_name(ctx: Ctx) -> str | None:
+    """The coin named by the optional ``coinId`` parameter (40017 when unknown)."""
+    coin_id = opt_int(ctx.params, "coinId")
+    if coin_id is None:
+        return None
+    coin = ctx.api.markets.coins_by_id.get(coin_id)
+    if coin is None:
+        raise fail(errors.PARAM_INVALID, f"unknown coinId {coin_id}")
+    return coin.name
 
 
 @route("GET", "/api/spot/v1/account/assets", permission=READ)
@@ -63,13 +73,7 @@ async def assets(ctx: Ctx) -> Any:
 async def bills(ctx: Ctx) -> Any:
     """Balance movements, newest first, paged by billId."""
     m = ctx.api.markets
-    coin_id = opt_int(ctx.params, "coinId")
-    coin = None
-    if coin_id is not None:
-        c = m.coins_by_id.get(coin_id)
-        if c is None:
-            raise fail(errors.PARAM_INVALID, f"unknown coinId {coin_id}")
-        coin = c.name
+    coin = _coin_name(ctx)
     group = opt_str(ctx.params, "groupType")
     biz = opt_str(ctx.params, "bizType")
     rows = ctx.api.runtime.store.bills(
@@ -93,13 +97,7 @@ async def bills(ctx: Ctx) -> Any:
 async def transfer_records(ctx: Ctx) -> Any:
     """Transfers, newest first; ``after``/``before`` are tradeTime cursors (ms)."""
     m = ctx.api.markets
-    coin = None
-    coin_id = opt_int(ctx.params, "coinId")
-    if coin_id is not None:
-        c = m.coins_by_id.get(coin_id)
-        if c is None:
-            raise fail(errors.PARAM_INVALID, f"unknown coinId {coin_id}")
-        coin = c.name
+    coin = _coin_name(ctx)
     from_type = opt_str(ctx.params, "fromType")
     page = id_page(ctx)
     since = ctx.now - HISTORY_MS
@@ -109,6 +107,3 @@ async def transfer_records(ctx: Ctx) -> Any:
         ctx.uid, coin, from_type.upper() if from_type else None, page, since
     )
     return [wire.transfer_json(m, t) for t in rows]
-
-
-__all__ = ["coin_param", "id_page"]
