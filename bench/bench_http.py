@@ -393,6 +393,8 @@ def run_all(args: argparse.Namespace, workdir: Path) -> list[Result]:
         runs: dict[str, list[Result]] = {}
         for _ in range(args.rounds):
             for label, server, load in plan(args, servers[:-1], ow, key):
+                if args.only not in label:
+                    continue
                 runs.setdefault(label, []).append(server.measure(label, load))
         return [median_result(label, results) for label, results in runs.items()]
     finally:
@@ -425,6 +427,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dir", default=None, help="parent of the temporary data directory")
     parser.add_argument("--src", default=None, help="run the server from this source tree")
     parser.add_argument("--skip-references", action="store_true")
+    parser.add_argument("--only", default="", help="run only the cases whose label contains this")
     args = parser.parse_args(argv)
     args.wrk = args.wrk and shutil.which("wrk") is not None
     gen = "wrk" if args.wrk else "bench/http_load.py"

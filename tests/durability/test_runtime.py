@@ -55,7 +55,8 @@ async def _until(cond: object, what: str) -> None:
 async def test_responses_wait_for_fsync_and_batches_share_one(tmp_path: Path) -> None:
     cmds = make_commands(200, 12)
     fsync = GatedFsync()
-    async with crashing(tmp_path / "d", fsync=fsync) as rt:
+    # inline_batch=0: every batch goes to the worker thread, so the test can hold its fsync
+    async with crashing(tmp_path / "d", fsync=fsync, inline_batch=0) as rt:
         await submit_all(rt, cmds[:100])
         delivered: list[int] = []
         rt.subscribe(lambda seq, *_: delivered.append(seq))
@@ -73,6 +74,76 @@ async def test_responses_wait_for_fsync_and_batches_share_one(tmp_path: Path) ->
         assert fsync.calls == calls + 1  # the 99 waiting commands went in one fsync
         assert delivered == list(range(101, 201))
     assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
+
+
+class CountingFsync:
+    """A real fsync that records which thread called it."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    def __call__(self, fd: int) -> None:
+        self.threads.append(threading.get_ident())
+        os.fsync(fd)
+
+
+async def test_small_batches_are_fsynced_inline_and_large_ones_on_a_thread(
+    tmp_path: Path,
+) -> None:
+    cmds = make_commands(400, 21)
+    fsync = CountingFsync()
+    loop_thread = threading.get_ident()
+    async with crashing(tmp_path / "d", fsync=fsync) as rt:
+        for cmd in cmds[:30]:  # one at a time: batches of one, journaled on the loop
+            await rt.submit(cmd)
+        assert fsync.threads and set(fsync.threads) == {loop_thread}
+        fsync.threads.clear()
+        await asyncio.gather(*(rt.submit(c) for c in cmds[30:]))  # a burst: grouped
+        assert any(t != loop_thread for t in fsync.threads)
+        assert len(fsync.threads) < len(cmds) - 30
+    assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
+
+
+async def test_read_models_are_written_after_the_response_and_read_your_writes(
+    tmp_path: Path,
+) -> None:
+    cmds = make_commands(120, 22)
+    async with crashing(tmp_path / "d") as rt:
+        await submit_all(rt, cmds[:-1])
+        await rt.submit(cmds[-1])
+        # acknowledged, and its events still wait in memory for the read models ...
+        assert rt._store.applied_seq() < rt.applied_seq == len(cmds)
+        # ... and any read through ``store`` writes them first
+        assert rt.store.applied_seq() == rt.applied_seq
+        assert rt._history == []
+    _, rows = state_of(tmp_path / "d")
+    assert rows["orders"]
+
+
+async def test_a_failed_read_model_write_stops_the_runtime(tmp_path: Path) -> None:
+    cmds = make_commands(200, 23)
+    d = tmp_path / "d"
+    rt = open_closed(d)
+    async with asyncio.TaskGroup() as tg:
+        runner = tg.create_task(rt.run())
+        await submit_all(rt, cmds[:100])
+        _ = rt.store  # everything so far is in the read models
+
+        def broken(seq: int, events: object) -> None:
+            raise OSError(28, "No space left on device")
+
+        rt._store.write = broken  # type: ignore[method-assign]
+        with pytest.raises(RuntimeStopped):
+            await submit_all(rt, cmds[100:])
+            _ = rt.store
+        await asyncio.wait_for(runner, 5)
+    assert isinstance(rt.fatal, OSError)
+    with pytest.raises(RuntimeStopped):
+        await rt.submit(cmds[150])
+    await rt.finish()
+    # the journal has every acknowledged command: recovery writes the read models again
+    got_hash, _ = state_of(d)
+    assert got_hash in {expected_hash(cmds[:n]) for n in range(100, rt.seq + 1)}
 
 
 async def test_fsync_failure_stops_the_runtime(tmp_path: Path) -> None:
