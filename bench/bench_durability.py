@@ -9,7 +9,10 @@ b. Acknowledged (durable) throughput of the in-process runtime: ``--tasks`` asyn
    order within 50 ticks of the mid (10% of them cross), and when it rests, a cancel of it
    half of the time. Every command is journaled, fsynced (group commit), applied, written to
    the SQLite read models and acknowledged. Reference: the same kind of commands applied to
-   a bare engine (no journal, no read models, no event loop).
+   a bare engine (no journal, no read models, no event loop). Like the server, the runtime
+   runs on uvloop (``--loop asyncio`` for the standard loop) with the server's garbage-
+   collector settings, and on whichever engine build is installed (printed first: the
+   compiled one for a regular install, pure Python for an editable one).
 c. Recovery of a journal of ``--records`` commands (1,000,000 by default) made by a seeded
    order flow that keeps the book around 20,000 resting orders (1,000 users; 55% limit
    orders, 35% cancels of random live orders, 10% market orders; more cancels above 20,000
@@ -35,12 +38,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from openweex.cli import _loop_factory
 from openweex.domain.commands import CancelOrder, Command, CreateAccount, Deposit, PlaceOrder
 from openweex.domain.markets import default_markets
 from openweex.domain.values import Force, OrderType, Side
+from openweex.engine import book as book_module
 from openweex.engine.exchange import Exchange
 from openweex.engine.trading import OrderAck
-from openweex.runtime import Runtime
+from openweex.runtime import Runtime, tune_gc
 from openweex.storage import codec
 from openweex.storage.journal import Journal
 from openweex.storage.readmodels import SqliteStore
@@ -153,8 +158,10 @@ async def _run_runtime(d: Path, tasks: int, seconds: float) -> tuple[int, float,
     return done, took, lat, fsyncs - calls
 
 
-def bench_runtime(workdir: Path, tasks: int, seconds: float) -> None:
-    done, took, lat, fsyncs = asyncio.run(_run_runtime(workdir / "runtime", tasks, seconds))
+def bench_runtime(workdir: Path, tasks: int, seconds: float, loop: str) -> None:
+    factory = _loop_factory() if loop == "uvloop" else None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        done, took, lat, fsyncs = runner.run(_run_runtime(workdir / "runtime", tasks, seconds))
     lat.sort()
     row(
         f"runtime, {tasks} tasks: acknowledged commands",
@@ -292,18 +299,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--tail", type=int, default=10_000, help="records after the snapshot")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="uvloop",
+                        help="event loop of the runtime case (the server uses uvloop)")  # fmt: skip
     parser.add_argument("--recover", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    tune_gc()  # the server's garbage-collector settings
     if args.recover is not None:
         print(json.dumps(recover_once(args.recover)))
         return
+    if args.loop == "uvloop" and _loop_factory() is None:
+        parser.error("uvloop is not installed")
     workdir = Path(tempfile.mkdtemp(prefix="openweex-bench-", dir=args.dir))
-    print(f"directory: {workdir}")
+    compiled = not str(book_module.__file__).endswith(".py")
+    print(f"directory: {workdir}; engine: {'compiled (mypyc)' if compiled else 'pure Python'}; "
+          f"event loop: {args.loop}")  # fmt: skip
     try:
         row("case", "rate / time", "p50", "p99", "")
         bench_raw(workdir, 1, args.seconds)
         bench_raw(workdir, 64, args.seconds)
-        bench_runtime(workdir, args.tasks, args.seconds)
+        bench_runtime(workdir, args.tasks, args.seconds, args.loop)
         d = workdir / "recovery"
         _, want = build_data_dir(d, args.records, args.records - args.tail)
         bench_recovery(d, f"snapshot + {args.tail:,} records", want)

@@ -67,6 +67,7 @@ Outcome = tuple[Result, list[Event]]
 Pending = tuple[int, Command, bytes, asyncio.Future[Outcome]]
 Retention = Literal["all", "snapshots"]
 READ_MODELS_FILE = "history.sqlite3"
+_new_tuple = tuple.__new__
 
 
 def tune_gc() -> None:
@@ -199,7 +200,10 @@ class Runtime:
         if type(cmd) is PlaceBatch:
             orders = tuple(o._replace(ts=ts) for o in cmd.orders)
             return cmd._replace(ts=ts, orders=orders)
-        return cmd._replace(ts=ts)
+        # every command is a NamedTuple whose first field is ``ts``; this is _replace(ts=ts)
+        # without its keyword handling (a measurable share of a small command's cost)
+        stamped: Command = _new_tuple(type(cmd), (ts, *cmd[1:]))
+        return stamped
 
     @property
     def closing(self) -> bool:

@@ -247,3 +247,22 @@ async def test_close_drains_what_was_submitted(tmp_path: Path) -> None:
         await asyncio.gather(*futs)
     assert rt.snapshots.list() == [300]
     assert state_of(d)[0] == expected_hash(cmds)
+
+
+def test_stamp_sets_the_time_of_every_command_type(tmp_path: Path) -> None:
+    from openweex.domain.commands import COMMAND_TAGS
+    from openweex.runtime import Runtime
+    from tests.durability.helpers import MARKETS
+
+    rt = Runtime.open(tmp_path / "d", MARKETS, clock=lambda: 1_234)
+    try:
+        for kind in COMMAND_TAGS:
+            assert kind._fields[0] == "ts"  # the runtime's stamp relies on it
+            cmd = kind(*([0] * len(kind._fields)))
+            if "orders" in kind._fields:
+                cmd = cmd._replace(orders=())
+            stamped = rt.stamp(cmd)
+            assert type(stamped) is kind
+            assert stamped == cmd._replace(ts=1_234)
+    finally:
+        close(rt)
