@@ -146,3 +146,17 @@ async def test_no_secret_in_logs(ex: InProc, caplog: pytest.LogCaptureFixture) -
 def test_routes_have_unique_method_and_path() -> None:
     seen = [(r.method, r.path) for r in ROUTES]
     assert len(seen) == len(set(seen))
+
+
+async def test_a_body_over_the_limit_is_40017_and_changes_nothing(ex: InProc) -> None:
+    user = await ex.new_user({"USDT": "1000"})
+    before = ex.api.runtime.exchange.state_hash()
+    big = b'{"symbol":"BTCUSDT_SPBL","pad":"' + b"x" * (1 << 20) + b'"}'
+    r = await ex.call(user, "POST", ORDERS, raw=big)
+    envelope_error(r, 400, "40017")
+    assert ex.api.runtime.exchange.state_hash() == before
+
+
+async def test_a_public_get_ignores_a_body(ex: InProc) -> None:
+    r = await ex.http.request("GET", TIME, content=b"x" * (2 << 20))
+    assert r.status_code == 200 and r.json()["code"] == "00000"

@@ -148,6 +148,8 @@ class Endpoint:
         self.is_admin = spec.path.startswith(_ADMIN_PREFIX)
         self.private = spec.private
         self.log = api.settings.access_log
+        # a public GET reads nothing from a body (nor signs one): do not wait for it
+        self.reads_body = spec.method != "GET" or spec.private or self.is_admin
 
     def _check_admin(self, scope: Scope) -> Reject | None:
         given = b""
@@ -217,7 +219,7 @@ class Endpoint:
         started = time.perf_counter()
         now = now_ms()
         try:
-            body = await read_body(receive, self.api.settings.max_body)
+            body = await read_body(receive, self.api.settings.max_body) if self.reads_body else b""
             data = await self._run(scope, body, path_params, now)
         except Rejected as exc:
             data = exc.reject

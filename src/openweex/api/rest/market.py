@@ -6,7 +6,10 @@ holds durable changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from orjson import Fragment, dumps
 
 from openweex.api import wire
 from openweex.api.params import HISTORY_MS, fail, limit_param, opt_int, opt_str, symbol_param
@@ -20,6 +23,23 @@ S = "string"
 DEPTH_LIMIT = 500  # the contract's default; also the most levels a side returned
 
 
+def _view(ctx: Ctx, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """``build()``, reused until the next durable batch changes the state (and the key).
+
+    Views are keyed by the runtime's applied seq, so a cached view never outlives the state
+    it was made from; the cache is simply emptied when it grows large.
+    """
+    api = ctx.api
+    key = (*key, api.runtime.applied_seq)
+    cached = api.view_cache.get(key)
+    if cached is None:
+        cached = build()
+        if len(api.view_cache) >= 512:
+            api.view_cache.clear()
+        api.view_cache[key] = cached
+    return cached
+
+
 def _best(ctx: Ctx, sym: Symbol) -> tuple[int, int, int, int]:
     book = ctx.api.runtime.exchange.books[sym.symbol]
     bid, ask = book.best_bid(), book.best_ask()
@@ -31,8 +51,14 @@ async def ticker(ctx: Ctx) -> Any:
     """24h rolling ticker of one symbol."""
     m = ctx.api.markets
     sym = symbol_param(ctx.params, m)
-    t = ctx.api.runtime.exchange.market.ticker(sym.symbol, ctx.now)
-    return wire.ticker_json(m, sym, t, _best(ctx, sym))
+
+    def build() -> dict[str, Any]:
+        t = ctx.api.runtime.exchange.market.ticker(sym.symbol, ctx.now)
+        return wire.ticker_json(m, sym, t, _best(ctx, sym))
+
+    # the 24h window moves by the minute; only ``ts`` changes within one
+    view: dict[str, Any] = _view(ctx, ("ticker", sym.symbol, ctx.now // 60_000), build)
+    return {**view, "ts": str(ctx.now)}
 
 
 @route("GET", "/api/spot/v1/market/tickers")
@@ -83,9 +109,15 @@ async def candles(ctx: Ctx) -> Any:
     if before is not None and before < ctx.now - HISTORY_MS:
         raise fail(errors.HISTORY_TOO_OLD)
     limit = limit_param(ctx.params, 100, 1000)
-    md = ctx.api.runtime.exchange.market
-    rows = md.candles(sym.symbol, period, after, before, limit)
-    return [wire.candle_json(m, sym, c, md.to_usdt(sym.quote, c.quote_vol)) for c in rows]
+
+    def build() -> Fragment:
+        md = ctx.api.runtime.exchange.market
+        rows = md.candles(sym.symbol, period, after, before, limit)
+        return Fragment(
+            dumps([wire.candle_json(m, sym, c, md.to_usdt(sym.quote, c.quote_vol)) for c in rows])
+        )
+
+    return _view(ctx, ("candles", sym.symbol, period, after, before, limit), build)
 
 
 @route(
@@ -104,15 +136,12 @@ async def depth(ctx: Ctx) -> Any:
     if step is None:
         raise fail(errors.PARAM_INVALID, f"unknown depth type {text}")
     limit = limit_param(ctx.params, DEPTH_LIMIT, DEPTH_LIMIT)
-    api = ctx.api
-    key = ("depth", api.runtime.applied_seq, sym.symbol, step, limit)
-    cached = api.view_cache.get(key)
-    if cached is None:
-        cached = _depth_levels(ctx, sym, step, limit)
-        if len(api.view_cache) >= 512:
-            api.view_cache.clear()
-        api.view_cache[key] = cached
-    asks, bids, version = cached
+
+    def build() -> tuple[Fragment, Fragment, str]:
+        asks, bids, version = _depth_levels(ctx, sym, step, limit)
+        return Fragment(dumps(asks)), Fragment(dumps(bids)), version
+
+    asks, bids, version = _view(ctx, ("depth", sym.symbol, step, limit), build)
     return {"asks": asks, "bids": bids, "timestamp": str(ctx.now), "version": version}
 
 
