@@ -11,8 +11,11 @@ so the read models never disagree with the engine. Writing the same events twice
 same rows (every insert replaces by primary key), so a catch-up may overlap.
 
 Durability is not needed here (``synchronous=NORMAL``: commits are not fsynced; the journal
-is the truth). :meth:`SqliteStore.sync` makes them durable when the journal is about to
-forget records (journal retention), :meth:`SqliteStore.bulk` speeds up large catch-ups.
+is the truth). Checkpoints (copying the WAL back into the database file, with an fsync) run
+on a background thread with its own connection instead of inside the writer's commits, so
+the writer (the event loop) never waits for one. :meth:`SqliteStore.sync` makes them
+durable when the journal is about to forget records (journal retention),
+:meth:`SqliteStore.bulk` speeds up large catch-ups.
 The runtime only uses the :class:`HistoryStore` protocol, which another store (PostgreSQL)
 can implement: ``write`` must store the events and the seq atomically.
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -228,18 +232,66 @@ def _bill_values(e: BalanceUpdate) -> tuple[Any, ...]:
     )
 
 
+class Checkpointer:
+    """Checkpoints a WAL database from a background thread (its own connection).
+
+    PASSIVE checkpoints never block the writer; SQLite releases the GIL while it copies
+    pages and fsyncs, so the event loop keeps running. :meth:`poke` asks for one soon (after
+    a write); otherwise one runs every ``interval_s`` seconds.
+    """
+
+    def __init__(self, path: str, interval_s: float = 1.0) -> None:
+        self._path = path
+        self._interval = interval_s
+        self._wanted = threading.Event()
+        self._stopping = False
+        self.runs = 0
+        self._thread = threading.Thread(target=self._loop, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def poke(self) -> None:
+        self._wanted.set()
+
+    def _loop(self) -> None:
+        db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        try:
+            while not self._stopping:
+                self._wanted.wait(self._interval)
+                self._wanted.clear()
+                if self._stopping:
+                    break
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.runs += 1
+                except sqlite3.Error:  # busy or failing disk: the next round tries again
+                    pass
+        finally:
+            db.close()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wanted.set()
+        self._thread.join()
+
+
 class SqliteStore:
     """The embedded default :class:`HistoryStore`."""
+
+    CHECKPOINT_ROWS = 20_000  # rows written between checkpoint requests
 
     def __init__(self, path: str | Path, markets: Markets) -> None:
         self._markets = markets
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer does it
         self._db.executescript(SCHEMA)
+        self._written = 0  # rows since the last checkpoint request
+        self._checkpointer = Checkpointer(str(path))
 
     def close(self) -> None:
-        self._db.close()
+        self._checkpointer.stop()
+        self._db.close()  # the last connection to close checkpoints and removes the WAL
 
     def applied_seq(self) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key='applied_seq'").fetchone()
@@ -320,6 +372,10 @@ class SqliteStore:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        self._written += len(orders) + len(fills) + len(bills) + len(transfers) + 1
+        if self._written >= self.CHECKPOINT_ROWS:
+            self._written = 0
+            self._checkpointer.poke()
 
     # -- queries -------------------------------------------------------------------------
     def get_order(self, uid: int, order_id: int, client_oid: str) -> OrderRow | None:
