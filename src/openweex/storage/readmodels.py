@@ -274,6 +274,15 @@ class Checkpointer:
         self._thread.join()
 
 
+# Only the state of an order changes after it is placed: updating those columns in place
+# leaves the row's index entries alone (a REPLACE would delete and insert them again).
+_UPSERT_ORDER = (
+    "INSERT INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(order_id) DO UPDATE SET"
+    " status=excluded.status, filled_qty=excluded.filled_qty,"
+    " filled_quote=excluded.filled_quote, utime=excluded.utime"
+)
+
+
 class SqliteStore:
     """The embedded default :class:`HistoryStore`."""
 
@@ -355,10 +364,7 @@ class SqliteStore:
         db.execute("BEGIN")
         try:
             if orders:
-                db.executemany(
-                    "INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    orders.values(),
-                )
+                db.executemany(_UPSERT_ORDER, orders.values())
             if fills:
                 db.executemany(
                     "INSERT OR REPLACE INTO fills VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", fills
