@@ -2,7 +2,8 @@
 
 Run ``python bench/bench_ws.py`` (``--help`` for options). Every server is a real process on
 loopback; the data directory is a fresh temporary one. Clients never negotiate
-permessage-deflate (with it, every frame is compressed once per connection on both servers).
+permessage-deflate (openweex does not accept it; the reference would compress every frame
+once per connection).
 
 1. Private events. One user places IOC buy orders far below the market (each is accepted,
    then cancelled: 4 account/order frames, no book growth) at ``--rate`` orders/s for
@@ -13,13 +14,15 @@ permessage-deflate (with it, every frame is compressed once per connection on bo
    the normal case since the runtime queues events before the response is written).
 
 2. Public fan-out. ``--subscribers`` WebSocket clients in a separate process subscribe to
-   ``spot@public.deals.v3.api@BTCUSDT``. The load generator sends market buys of one lot
-   into a deep resting ask book (one trade per command) at each rate of ``--fanout-rates``.
-   Measured at the clients: frames delivered per second (all clients together) and the
-   delay from the frame's ``t`` (server wall clock, ms, set when the frame is made) to its
-   arrival. The reference is a plain ``websockets`` server (``broadcast()`` to every
-   connection, no per-connection queue or task) publishing a frame of the same size at the
-   same rates, measured by the same client process in the same run.
+   ``spot@public.deals.v3.api@BTCUSDT`` (``--channels deals,depth,ticker`` adds the
+   symbol's increase.depth and bookTicker channels: three frames per trade). The load
+   generator sends market buys of one lot into a deep resting ask book (one trade per
+   command) at each rate of ``--fanout-rates``. Measured at the clients: frames delivered
+   per second (all clients together) and the delay from the frame's ``t`` (server wall
+   clock, ms, set when the frame is made) to its arrival. The reference is a plain
+   ``websockets`` server (``broadcast()`` to every connection, no per-connection queue or
+   task) publishing, at the same rates, one frame of the same size per channel, measured by
+   the same client process in the same run.
 
 The machine is shared with the clients, so numbers are relative: compare rows of one run.
 """
@@ -32,6 +35,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -46,9 +50,15 @@ import httpx
 import orjson
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.exceptions import ConnectionClosed
 
 ADMIN = "bench-admin-token"
 DEALS = "spot@public.deals.v3.api@BTCUSDT"
+CHANNELS = {
+    "deals": DEALS,
+    "depth": "spot@public.increase.depth.v3.api@BTCUSDT",
+    "ticker": "spot@public.bookTicker.v3.api@BTCUSDT",
+}
 PRIVATE = ["spot@private.orders.v3.api", "spot@private.deals.v3.api", "spot@private.account.v3.api"]
 
 
@@ -231,8 +241,8 @@ class Subscriber(asyncio.Protocol):
     """A lean WebSocket client (one asyncio protocol, no task per message) for the fan-out
     clients: with a full client library, the client process would be the bottleneck."""
 
-    def __init__(self, host: str, path: str, channel: str, stats: Stats) -> None:
-        self.host, self.path, self.channel, self.stats = host, path, channel, stats
+    def __init__(self, host: str, path: str, channels: list[str], stats: Stats) -> None:
+        self.host, self.path, self.channels, self.stats = host, path, channels, stats
         self.buf = bytearray()
         self.upgraded = False
         self.acked = False
@@ -248,10 +258,14 @@ class Subscriber(asyncio.Protocol):
         )
 
     def send(self, opcode: int, payload: bytes) -> None:
-        assert self.transport is not None and len(payload) < 126
+        assert self.transport is not None and len(payload) < 1 << 16
         mask = os.urandom(4)
         body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.transport.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + body)
+        if len(payload) < 126:
+            size = bytes([0x80 | len(payload)])
+        else:
+            size = bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
+        self.transport.write(bytes([0x80 | opcode]) + size + mask + body)
 
     def data_received(self, data: bytes) -> None:
         buf = self.buf
@@ -263,7 +277,7 @@ class Subscriber(asyncio.Protocol):
             assert buf.startswith(b"HTTP/1.1 101"), bytes(buf[:100])
             del buf[: end + 4]
             self.upgraded = True
-            sub = {"method": "SUBSCRIPTION", "params": [self.channel]}
+            sub = {"method": "SUBSCRIPTION", "params": self.channels}
             self.send(1, json.dumps(sub).encode())
         now = time.time() * 1000
         stats, i, n = self.stats, 0, len(buf)
@@ -303,7 +317,7 @@ class Stats:
     lat: list[float] = field(default_factory=list)
 
 
-async def child_main(url: str, n: int, channel: str) -> None:
+async def child_main(url: str, n: int, channels: list[str]) -> None:
     """Subscriber process: ``n`` clients; ``start``/``stop`` on stdin bracket the window."""
     stats = Stats()
     hostport, _, path = url.removeprefix("ws://").partition("/")
@@ -312,7 +326,7 @@ async def child_main(url: str, n: int, channel: str) -> None:
     transports = []
     for _ in range(n):
         tr, _ = await loop.create_connection(
-            lambda: Subscriber(host, "/" + path, channel, stats), host, int(port)
+            lambda: Subscriber(host, "/" + path, channels, stats), host, int(port)
         )
         transports.append(tr)
         while stats.ready < len(transports) - 50:  # at most 50 handshakes in flight
@@ -336,19 +350,43 @@ async def child_main(url: str, n: int, channel: str) -> None:
         tr.abort()
 
 
-async def reference_main(port: int, rate: float) -> None:
+def reference_frames(channels: list[str], i: int) -> list[str]:
+    """The frames of tick ``i`` of the reference server: one per channel, openweex's shape."""
+    now = time.time_ns() // 1_000_000
+    out = []
+    for ch in channels:
+        if ch == CHANNELS["deals"]:
+            deal = {"S": 1, "p": "30000", "t": now, "v": "0.0001"}
+            data: dict[str, Any] = {"deals": [deal], "e": "spot@public.deals.v3.api"}
+        elif ch == CHANNELS["depth"]:
+            level = {"p": "30000", "v": "1.2345"}
+            data = {"asks": [level], "bids": [], "e": "spot@public.increase.depth.v3.api"}
+            data["r"] = str(i)
+        else:
+            data = {"A": "1.2345", "B": "0", "a": "30000", "b": "0"}
+        frame = {"c": ch, "d": data, "s": "BTCUSDT", "t": now}
+        out.append(orjson.dumps(frame).decode())
+    return out
+
+
+async def reference_main(rate: float, channels: list[str]) -> None:
     """Reference process: plain websockets server broadcasting at ``rate`` after ``start``."""
     subscribed: set[ServerConnection] = set()
 
     async def handler(ws: ServerConnection) -> None:
-        async for msg in ws:
-            req = json.loads(msg)
-            await ws.send(json.dumps({"id": 0, "code": 0, "msg": ",".join(req["params"])}))
-            subscribed.add(ws)
-        subscribed.discard(ws)
+        try:
+            async for msg in ws:
+                req = json.loads(msg)
+                await ws.send(json.dumps({"id": 0, "code": 0, "msg": ",".join(req["params"])}))
+                subscribed.add(ws)
+        except ConnectionClosed:  # the clients are cut off when the run ends
+            pass
+        finally:
+            subscribed.discard(ws)
 
-    async with serve(handler, "127.0.0.1", port, compression=None, max_queue=None):
-        print("ready", flush=True)
+    async with serve(handler, "127.0.0.1", 0, compression=None, max_queue=None) as server:
+        port = server.sockets[0].getsockname()[1]  # a free port, chosen by the system
+        print("ready", port, flush=True)
         await asyncio.to_thread(sys.stdin.readline)
         stop = asyncio.create_task(asyncio.to_thread(sys.stdin.readline))
         start, i = time.perf_counter(), 0
@@ -356,21 +394,19 @@ async def reference_main(port: int, rate: float) -> None:
             delay = start + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            deal = {"S": 1, "p": "30000", "t": time.time_ns() // 1_000_000, "v": "0.0001"}
-            data = {"deals": [deal], "e": "spot@public.deals.v3.api"}
-            now = time.time_ns() // 1_000_000
-            frame: dict[str, Any] = {"c": DEALS, "d": data, "s": "BTCUSDT", "t": now}
-            broadcast(subscribed, orjson.dumps(frame).decode())
+            for frame in reference_frames(channels, i):
+                broadcast(subscribed, frame)
             i += 1
 
 
-def spawn(*args: str) -> subprocess.Popen[str]:
+def spawn(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """A helper process of this script, once it said ``ready`` (and the words after it)."""
     cmd = [sys.executable, os.path.abspath(__file__), *args]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.strip() == "ready", line
-    return proc
+    words = proc.stdout.readline().split()
+    assert words[:1] == ["ready"], words
+    return proc, words[1:]
 
 
 def tell(proc: subprocess.Popen[str], word: str) -> None:
@@ -387,7 +423,9 @@ def result(proc: subprocess.Popen[str]) -> dict[str, Any]:
     return dict(out)
 
 
-async def fanout_openweex(subs: int, rates: list[float], seconds: float) -> list[dict[str, Any]]:
+async def fanout_openweex(
+    subs: int, rates: list[float], seconds: float, channels: list[str]
+) -> list[dict[str, Any]]:
     server = Server.start()
     rows = []
     try:
@@ -405,7 +443,7 @@ async def fanout_openweex(subs: int, rates: list[float], seconds: float) -> list
         clients = [RawHttp(server.url, taker) for _ in range(8)]
         buy = {"symbol": "BTCUSDT_SPBL", "side": "buy", "orderType": "market", "quantity": "3"}
         for rate in rates:
-            child = spawn("child", ws_url + "/ws", str(subs), DEALS)
+            child, _ = spawn("child", ws_url + "/ws", str(subs), ",".join(channels))
 
             async def job(w: int, i: int) -> None:
                 await clients[w].request("POST", "/api/spot/v1/trade/orders", buy)
@@ -424,12 +462,13 @@ async def fanout_openweex(subs: int, rates: list[float], seconds: float) -> list
     return rows
 
 
-async def fanout_reference(subs: int, rates: list[float], seconds: float) -> list[dict[str, Any]]:
+async def fanout_reference(
+    subs: int, rates: list[float], seconds: float, channels: list[str]
+) -> list[dict[str, Any]]:
     rows = []
     for rate in rates:
-        port = 20000 + os.getpid() % 20000
-        ref = spawn("reference", str(port), str(rate))
-        child = spawn("child", f"ws://127.0.0.1:{port}/", str(subs), DEALS)
+        ref, (port,) = spawn("reference", str(rate), ",".join(channels))
+        child, _ = spawn("child", f"ws://127.0.0.1:{port}/", str(subs), ",".join(channels))
         tell(child, "start")
         tell(ref, "start")
         t0, cpu0 = time.perf_counter(), cpu_seconds(ref.pid)
@@ -461,8 +500,8 @@ def print_private(r: dict[str, Any]) -> None:
     print(f"server CPU: {r['cpu']:.0%} of one core")
 
 
-def print_fanout(rows: list[dict[str, Any]], subs: int) -> None:
-    print(f"\n2. public fan-out to {subs} subscribers of {DEALS}")
+def print_fanout(rows: list[dict[str, Any]], subs: int, channels: list[str]) -> None:
+    print(f"\n2. public fan-out to {subs} subscribers of {', '.join(channels)}")
     head = f"{'server':22} {'offered/s':>9} {'frames/s':>9} {'deals/s':>8}"
     head += f" {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'srv cpu':>7} {'cli cpu':>7}"
     print(head + f" {'frames/cpu-s':>12}")
@@ -478,17 +517,28 @@ def print_fanout(rows: list[dict[str, Any]], subs: int) -> None:
 
 
 def main() -> None:
+    role = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] in ("child", "reference") else "bench"
+    logging.basicConfig(format=f"[{role}] %(name)s: %(message)s")  # who logged what
+    if role == "reference":  # its closing handshakes race the clients' exit at the end
+        logging.getLogger("asyncio").setLevel(logging.ERROR)
     if len(sys.argv) > 1 and sys.argv[1] == "child":
-        asyncio.run(child_main(sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+        asyncio.run(child_main(sys.argv[2], int(sys.argv[3]), sys.argv[4].split(",")))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "reference":
-        asyncio.run(reference_main(int(sys.argv[2]), float(sys.argv[3])))
+        asyncio.run(reference_main(float(sys.argv[2]), sys.argv[3].split(",")))
         return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--rate", type=float, default=1000, help="private: orders per second")
     p.add_argument("--seconds", type=float, default=8, help="length of each measured run")
     p.add_argument("--subscribers", type=int, default=1000)
-    p.add_argument("--fanout-rates", default="20,50,100", help="fan-out: frames/s offered")
+    p.add_argument(
+        "--fanout-rates", default="20,50,100", help="fan-out: trades (reference: ticks) per second"
+    )
+    p.add_argument(
+        "--channels",
+        default="deals",
+        help=f"fan-out: channels of BTCUSDT each client subscribes to, of {','.join(CHANNELS)}",
+    )
     p.add_argument("--skip-private", action="store_true")
     p.add_argument("--skip-fanout", action="store_true")
     args = p.parse_args()
@@ -496,10 +546,11 @@ def main() -> None:
         print_private(asyncio.run(private_latency(args.rate, args.seconds)))
     if not args.skip_fanout:
         rates = [float(x) for x in args.fanout_rates.split(",")]
-        rows = asyncio.run(fanout_openweex(args.subscribers, rates, args.seconds))
-        rows += asyncio.run(fanout_reference(args.subscribers, rates, args.seconds))
+        channels = [CHANNELS[x] for x in args.channels.split(",")]
+        rows = asyncio.run(fanout_openweex(args.subscribers, rates, args.seconds, channels))
+        rows += asyncio.run(fanout_reference(args.subscribers, rates, args.seconds, channels))
         rows.sort(key=lambda r: (r["rate"], r["server"] != "openweex"))
-        print_fanout(rows, args.subscribers)
+        print_fanout(rows, args.subscribers, channels)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from typing import Any
 import uvicorn
 
 from openweex.api.app import Api, Settings, build_app
+from openweex.api.ws.fastpath import server_options as ws_server_options
 from openweex.domain.markets import Markets
 from openweex.recovery import RecoveryError
 from openweex.runtime import Runtime, tune_gc
@@ -139,6 +140,7 @@ async def serve(markets: Markets, opts: ServeOptions, out: Any = sys.stdout) -> 
         lifespan="off",
         timeout_graceful_shutdown=10,
         ws_max_size=1 << 20,
+        **ws_server_options(),  # frames written straight to the transports (fast fan-out)
     )
     server = _Server(config, api)
     # Our own signal handlers: uvicorn's re-raise the signal once serve() returns, which

@@ -7,7 +7,10 @@ after the response a ``drain()`` returns all of them, without sleeping.
 
 ``InProcessServer`` serves the app built by :func:`openweex.server.build` with uvicorn on a
 free loopback port, in a thread with its own event loop, so that a test can inject a fake
-runtime clock and WebSocket limits. It offers the same ``admin``/``new_user`` helpers as
+runtime clock and WebSocket limits. By default it runs uvicorn's own WebSocket protocol, so
+frames go through the ASGI ``send``; with ``direct=True`` it runs the server's protocol
+(:func:`openweex.api.ws.fastpath.server_options`), which writes frames to the transports.
+It offers the same ``admin``/``new_user`` helpers as
 :class:`tests.support.server.ServerProcess`.
 """
 
@@ -31,6 +34,7 @@ from websockets.exceptions import ConnectionClosed
 
 from openweex.api.app import Api
 from openweex.api.ws.conn import WsConfig
+from openweex.api.ws.fastpath import server_options
 from openweex.domain.markets import default_markets
 from openweex.runtime import Runtime
 from openweex.server import ServeOptions, bind, build
@@ -285,6 +289,8 @@ class InProcessServer(ServerProcess):
     clock: Callable[[], int] | None = None
     ws_config: WsConfig | None = None
     sndbuf: int | None = None  # SO_SNDBUF of accepted sockets (a small one: a slow path)
+    direct: bool = False  # the server's own WebSocket protocol (frames written directly)
+    ws_options: dict[str, Any] = field(default_factory=dict)  # more uvicorn.Config settings
     api: Api | None = None
     _thread: threading.Thread | None = None
     _loop: asyncio.AbstractEventLoop | None = None
@@ -337,8 +343,14 @@ class InProcessServer(ServerProcess):
         sock = bind("127.0.0.1", 0)
         if self.sndbuf is not None:  # inherited by accepted sockets; stops autotuning
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.sndbuf)
+        options = (server_options() if self.direct else {}) | self.ws_options
         config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+            **options,
         )
         server = uvicorn.Server(config)
         self._server, self._loop = server, asyncio.get_running_loop()

@@ -2,12 +2,15 @@
 
 In-process server: send queue of 256 frames and a small socket send buffer, so that the
 non-reading client backs up after a few hundred frames. The load is batches of 50 orders
-(100 private frames each, all queued by one command).
+(100 private frames each, all queued by one command). Every test runs twice: with frames
+written directly to the transports (the server's own protocol) and through the ASGI send.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from openweex.api.ws.conn import WsConfig
 from tests.ws.support import (
@@ -25,17 +28,23 @@ BATCH = [
 ] * 50
 
 
-async def test_slow_consumer_is_dropped_others_keep_up(tmp_path: Path) -> None:
+PATHS = pytest.mark.parametrize("direct", [True, False], ids=["direct", "asgi"])
+
+
+@PATHS
+async def test_slow_consumer_is_dropped_others_keep_up(tmp_path: Path, direct: bool) -> None:
     config = WsConfig(queue_size=256, close_timeout_s=0.2)
-    srv = in_process(tmp_path / "data", ws_config=config, sndbuf=8192)
+    srv = in_process(tmp_path / "data", ws_config=config, sndbuf=8192, direct=direct)
     try:
         user = RestUser(srv, {"USDT": "1000000"})
         key = user.listen_key()
-        fast = await WsClient.open(srv.ws_url, key)
+        fast = await WsClient.open(srv.ws_url, key, max_queue=None)  # never stops reading
         await fast.subscribe(*PRIVATE)
         slow = RawSubscriber(srv.url, f"/ws?listenKey={key}", PRIVATE)
         rest = AsyncRest(srv, user.user)
         hub = srv.api.hub if srv.api is not None else None
+        sinks = srv.call(lambda: [c.sink is not None for c in hub.conns] if hub else [])
+        assert sinks == [direct, direct]
         batches = 0
         while srv.call(lambda: hub.dropped_total if hub else 0) == 0:
             body = {"symbol": "BTCUSDT_SPBL", "orderList": BATCH}

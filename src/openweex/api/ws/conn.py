@@ -1,12 +1,27 @@
 """One WebSocket connection: its subscriptions and its bounded send queue; the limits.
 
-Queue policy. Every frame for a connection goes through :meth:`Conn.push`, a synchronous
-append to a deque (the engine side never waits for a socket). The connection's writer task
-pops and sends frames in order. When a push finds ``queue_size`` frames still unsent, the
-connection is a slow consumer: it is marked, queued in the hub's drop list, and the hub
-drops it (clears the queue, cancels the writer, tries to say why and closes). A connection
-that is closing (graceful close requested) accepts no more frames; its writer sends what was
-queued before the close, then the notice, then the close frame.
+Sending. Every frame for a connection goes through :meth:`Conn.push`, which is synchronous:
+the engine side never waits for a socket. Two ways out, one per connection:
+
+* direct (the server offers a :class:`~openweex.api.ws.fastpath.FrameSink`): ``push`` writes
+  the frame's bytes to the transport at once. Only while the transport is backed up (its
+  write buffer above the high-water mark) are frames queued instead; when it drains,
+  :meth:`Conn.flush` writes them, oldest first, from the transport's callback. No task
+  wakes up per frame.
+* ASGI: ``push`` appends to the queue and wakes the connection's writer task, which pops
+  and sends the frames in order through the ASGI ``send``.
+
+While the hub turns one engine callback into frames it holds the direct writes
+(:class:`Hold`): a connection that gets several frames from one command or one batch (a
+user's order and account updates, or a book ticker, a depth diff and the deals of a symbol)
+gets them in one write, one system call, when the callback ends.
+
+Either way frames leave in the order they were pushed, and the queue holds the frames that
+could not go out yet. When a push finds ``queue_size`` frames in it, the connection is a
+slow consumer: it is marked, queued in the hub's drop list, and the hub drops it (clears
+the queue, cancels the writer, tries to say why and closes). A connection that is closing
+(graceful close requested) accepts no more frames; what was queued before the close goes
+out first, then the notice, then the close frame.
 """
 
 from __future__ import annotations
@@ -17,9 +32,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from openweex.api.ws.channels import Topic
-from openweex.api.ws.frames import Message
+from openweex.api.ws.fastpath import FrameSink
+from openweex.api.ws.frames import Frame
 
 DAY_MS = 24 * 3600 * 1000
+CHUNK = 1 << 16  # bytes of queued frames joined into one write when a transport drains
 
 
 @dataclass(frozen=True)
@@ -50,15 +67,43 @@ class WsConfig:
         )
 
 
+class Hold:
+    """While active, directly written frames wait in their connection until :meth:`release`.
+
+    One object is shared by the hub and all its connections; the hub activates it for the
+    length of one synchronous callback, so nothing waits longer than that callback.
+    """
+
+    __slots__ = ("active", "conns")
+
+    def __init__(self) -> None:
+        self.active = False
+        self.conns: list[Conn] = []  # connections holding frames, in order of their first
+
+    def release(self) -> None:
+        """Stop holding; write what every connection held, one write per connection."""
+        self.active = False
+        conns = self.conns
+        if conns:
+            self.conns = []
+            for conn in conns:
+                held, conn.held = conn.held, None
+                sink = conn.sink
+                if held and sink is not None and not conn.dropped:
+                    sink.write(held if isinstance(held, bytes) else b"".join(held))
+
+
 class Conn:
     """State of one accepted connection (see the module docstring for the queue policy)."""
 
     __slots__ = (
         "_drops",
+        "_hold",
         "closing",
         "conn_id",
         "dropped",
         "gone",
+        "held",
         "idle_since",
         "key",
         "limit",
@@ -67,6 +112,7 @@ class Conn:
         "outbox",
         "private",
         "public",
+        "sink",
         "uid",
         "waiter",
         "writer",
@@ -80,6 +126,7 @@ class Conn:
         opened: int,
         limit: int,
         drops: list[Conn],
+        hold: Hold | None = None,
     ) -> None:
         self.conn_id = conn_id
         self.uid = uid  # the listen key's user; None on a public-only connection
@@ -87,7 +134,8 @@ class Conn:
         self.opened = opened
         self.idle_since: int | None = opened  # since when it has had no subscription
         self.limit = limit
-        self.outbox: deque[Message] = deque()
+        self.outbox: deque[Frame] = deque()  # frames not sent yet, oldest first
+        self.sink: FrameSink | None = None  # set by attach(): frames are written directly
         self.waiter: asyncio.Future[None] | None = None
         self.private: set[str] = set()  # private channel names
         self.public: dict[str, Topic] = {}  # canonical channel text -> topic
@@ -97,6 +145,9 @@ class Conn:
         self.notice: tuple[int, int] | None = None  # (notice code, close code) to send
         self.writer: asyncio.Task[None] | None = None
         self._drops = drops
+        self._hold = hold or Hold()
+        # frames held while the hub's Hold is active: the first one's bytes, or a list
+        self.held: bytes | list[bytes] | None = None
 
     def __repr__(self) -> str:
         return f"Conn({self.conn_id}, uid={self.uid})"
@@ -105,21 +156,71 @@ class Conn:
     def subscriptions(self) -> int:
         return len(self.private) + len(self.public)
 
-    def push(self, msg: Message) -> None:
-        """Queue one frame; on overflow mark the connection for dropping instead."""
+    def attach(self, sink: FrameSink) -> None:
+        """Write frames directly to the transport from now on (see the module docstring)."""
+        self.sink = sink
+        sink.on_resume = self.flush
+        if self.outbox and not sink.paused:
+            self.flush()
+
+    def detach(self) -> None:
+        if self.sink is not None:
+            self.sink.on_resume = None
+
+    def push(self, frame: Frame) -> None:
+        """Send or queue one frame; on overflow mark the connection for dropping instead."""
         if self.closing:
             return
         out = self.outbox
+        sink = self.sink
+        if sink is not None and not out and not sink.paused:
+            held = self.held
+            if held is None:
+                if self._hold.active:
+                    self.held = frame.wire
+                    self._hold.conns.append(self)
+                else:
+                    sink.write(frame.wire)
+            elif isinstance(held, bytes):
+                self.held = [held, frame.wire]
+            else:
+                held.append(frame.wire)
+            return
         if len(out) >= self.limit:
             self.closing = True
             self._drops.append(self)
             return
-        out.append(msg)
-        w = self.waiter
-        if w is not None:
-            self.waiter = None
-            if not w.done():
-                w.set_result(None)
+        out.append(frame)
+        if sink is None:
+            w = self.waiter
+            if w is not None:
+                self.waiter = None
+                if not w.done():
+                    w.set_result(None)
+
+    def flush(self) -> None:
+        """Write queued frames while the transport takes them (direct sending only).
+
+        Called when the transport drained; consecutive frames are joined into writes of
+        about :data:`CHUNK` bytes. Wakes the writer task once the queue is empty (a closing
+        connection waits for that before its notice).
+        """
+        out, sink = self.outbox, self.sink
+        if sink is None:
+            return
+        while out and not sink.paused:
+            data = out.popleft().wire
+            if out and len(data) < CHUNK:
+                parts, size = [data], len(data)
+                while out and size < CHUNK:
+                    data = out.popleft().wire
+                    parts.append(data)
+                    size += len(data)
+                data = b"".join(parts)
+            if not sink.write(data):
+                out.clear()  # the connection is going away
+        if not out:
+            self.wake()
 
     def wake(self) -> None:
         w = self.waiter
@@ -129,7 +230,7 @@ class Conn:
                 w.set_result(None)
 
     async def wait(self) -> None:
-        """Until a frame is pushed or the connection starts closing."""
+        """Until a frame is pushed (ASGI), the queue drained (direct) or closing started."""
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.waiter = fut
         try:

@@ -85,24 +85,65 @@ _BUY = Side.BUY
 _SELL = Side.SELL
 
 
-Message = dict[str, Any]
-"""An ASGI ``websocket.send`` message. One is made per frame and the same dict is queued for
-every subscriber (the server only reads it)."""
+class Frame:
+    """One text frame, serialised once and shared by every connection it is sent to.
+
+    ``wire`` is the whole frame as a server puts it on the socket (FIN, text opcode, the
+    payload length, no mask, the payload): frames from a server are never masked, so these
+    bytes are the same for every connection and can be written to each socket as they are.
+    ``message`` is the same frame as an ASGI ``websocket.send`` message, for servers that
+    offer no way to write frames directly (made on first use).
+    """
+
+    __slots__ = ("_message", "wire")
+
+    def __init__(self, payload: bytes) -> None:
+        self.wire = header(len(payload)) + payload
+        self._message: dict[str, Any] | None = None
+
+    @property
+    def payload(self) -> bytes:
+        size = self.wire[1]
+        return self.wire[2 if size < 126 else 4 if size == 126 else 10 :]
+
+    @property
+    def message(self) -> dict[str, Any]:
+        msg = self._message
+        if msg is None:
+            msg = self._message = {"type": "websocket.send", "text": self.payload.decode()}
+        return msg
+
+    def __repr__(self) -> str:
+        return f"Frame({self.payload!r})"
 
 
-def _text(payload: Any) -> Message:
-    return {"type": "websocket.send", "text": orjson.dumps(payload).decode()}
+def header(size: int) -> bytes:
+    """The header of an unmasked, unfragmented text frame of ``size`` payload bytes.
+
+    RSV1 is 0: the payload is not compressed, which is also valid on a connection that
+    negotiated permessage-deflate (RFC 7692: the bit tells, message by message, whether the
+    payload is compressed).
+    """
+    if size < 126:
+        return bytes((0x81, size))
+    if size < 1 << 16:
+        return bytes((0x81, 126)) + size.to_bytes(2, "big")
+    return bytes((0x81, 127)) + size.to_bytes(8, "big")
 
 
-def reply(req_id: Any, code: int, msg: str) -> Message:
+def _text(payload: Any) -> Frame:
+    return Frame(orjson.dumps(payload))
+
+
+def reply(req_id: Any, code: int, msg: str) -> Frame:
     return _text({"id": req_id, "code": code, "msg": msg})
 
 
-def notice(code: int, msg: str) -> Message:
+def notice(code: int, msg: str) -> Frame:
     return reply(0, code, msg)
 
 
-def push(channel: str, data: Any, symbol: str, t: int) -> Message:
+def push(channel: str, data: Any, symbol: str, t: int) -> Frame:
     """One push frame; ``symbol`` empty for frames without ``s``."""
     if symbol:
         return _text({"c": channel, "d": data, "s": symbol, "t": t})

@@ -6,16 +6,19 @@ Wiring (see :mod:`openweex.server`): ``runtime.subscribe(hub.on_command)`` and
 
 Ordering and durability. The runtime calls :meth:`Hub.on_command` for every command after
 it is on disk and after the command's REST future was resolved, in sequence order, and
-:meth:`Hub.on_batch` after each batch. Both are synchronous: they format frames and append
-them to the connections' bounded queues (:class:`~openweex.api.ws.conn.Conn`), never waiting
-for a socket. Cost: ``on_command`` returns at once when nobody is connected with a listen key
-and nobody subscribes a public channel, else O(events + frames queued); ``on_batch`` is
-O(symbols + frames queued). A user's private frames are queued in the order the engine
-produced the events, so each connection receives them in that order.
+:meth:`Hub.on_batch` after each batch. Both are synchronous: they format frames and hand
+them to the connections (:meth:`~openweex.api.ws.conn.Conn.push`: written to the transport
+at once, or appended to a bounded queue), never waiting for a socket. While one callback
+runs, directly written frames are held so that each connection gets that callback's frames
+in one write (:class:`~openweex.api.ws.conn.Hold`). Cost: ``on_command`` returns at once
+when nobody is connected with a listen key and nobody subscribes a public channel, else
+O(events + frames sent); ``on_batch`` is O(symbols + frames sent). A user's private frames
+are pushed in the order the engine produced the events, so each connection receives them in
+that order.
 
 Private streams. A connection opened with ``/ws?listenKey=KEY`` belongs to the key's user.
-Each private event is serialised at most once, on first need, and the same text is queued
-for every connection of the user subscribed to its channel.
+Each private event is serialised at most once, on first need, and the same frame is sent
+to every connection of the user subscribed to its channel.
 
 Listen keys and limits. A key must exist and not be expired (runtime clock) when a
 connection opens; a key has at most 5 connections (the 6th gets a notice and is closed).
@@ -44,8 +47,8 @@ from openweex.api.ws.channels import (
     Channel,
     parse_channel,
 )
-from openweex.api.ws.conn import Conn, WsConfig
-from openweex.api.ws.frames import Formatter, Message, push
+from openweex.api.ws.conn import Conn, Hold, WsConfig
+from openweex.api.ws.frames import Formatter, Frame, push
 from openweex.api.ws.public import PublicFeed
 from openweex.domain.commands import Command
 from openweex.domain.events import BalanceUpdate, Event, ListenKeyClosed, OrderUpdate, Trade
@@ -70,6 +73,7 @@ class Hub:
         self.by_uid: dict[int, set[Conn]] = {}
         self.by_key: dict[str, set[Conn]] = {}
         self.drops: list[Conn] = []
+        self.hold = Hold()  # active while a callback makes frames (see conn.Hold)
         self.dropped_total = 0  # slow consumers dropped since start
         self._next_id = 0
         self._closing = False
@@ -77,34 +81,42 @@ class Hub:
 
     # -- engine side ---------------------------------------------------------------------
     def on_command(self, seq: int, cmd: Command, result: Any, events: list[Event]) -> None:
-        """Queue the private frames of one durable command; buffer watched trades."""
+        """Send the private frames of one durable command; buffer watched trades."""
         by_uid = self.by_uid
         public = self.public
         if not by_uid and not public.topics:
             return  # nobody to tell (depth versions are kept by on_batch)
         now = 0
-        for ev in events:
-            if isinstance(ev, BalanceUpdate):
-                if ev.uid in by_uid:
-                    now = now or self.clock()
-                    self._private(ev.uid, PRIVATE_ACCOUNT, self.fmt.account, ev, "", now)
-            elif isinstance(ev, OrderUpdate):
-                if ev.uid in by_uid:
-                    now = now or self.clock()
-                    self._private(ev.uid, PRIVATE_ORDERS, self.fmt.order, ev, ev.symbol, now)
-            elif isinstance(ev, Trade):
-                public.on_trade(ev)
-                if ev.taker_uid in by_uid or ev.maker_uid in by_uid:
-                    now = now or self.clock()
-                    self._deal(ev, now)
-            elif isinstance(ev, ListenKeyClosed):
-                self.close_key(ev.key, frames.LISTEN_KEY_CLOSED)
+        self.hold.active = True
+        try:
+            for ev in events:
+                if isinstance(ev, BalanceUpdate):
+                    if ev.uid in by_uid:
+                        now = now or self.clock()
+                        self._private(ev.uid, PRIVATE_ACCOUNT, self.fmt.account, ev, "", now)
+                elif isinstance(ev, OrderUpdate):
+                    if ev.uid in by_uid:
+                        now = now or self.clock()
+                        self._private(ev.uid, PRIVATE_ORDERS, self.fmt.order, ev, ev.symbol, now)
+                elif isinstance(ev, Trade):
+                    public.on_trade(ev)
+                    if ev.taker_uid in by_uid or ev.maker_uid in by_uid:
+                        now = now or self.clock()
+                        self._deal(ev, now)
+                elif isinstance(ev, ListenKeyClosed):
+                    self.close_key(ev.key, frames.LISTEN_KEY_CLOSED)
+        finally:
+            self.hold.release()
         if self.drops:
             self.flush_drops()
 
     def on_batch(self, last_seq: int) -> None:
         """Publish the public frames of a durable batch."""
-        self.public.publish(self.clock)
+        self.hold.active = True
+        try:
+            self.public.publish(self.clock)
+        finally:
+            self.hold.release()
         if self.drops:
             self.flush_drops()
 
@@ -115,7 +127,7 @@ class Hub:
     def _private(
         self, uid: int, channel: str, build: Callable[[Any], Any], ev: Any, symbol: str, t: int
     ) -> None:
-        msg: Message | None = None
+        msg: Frame | None = None
         for conn in self.by_uid[uid]:
             if channel in conn.private:
                 if msg is None:
@@ -126,7 +138,7 @@ class Hub:
     def _deal(self, tr: Trade, t: int) -> None:
         name = self.fmt.info[tr.symbol].name
         for uid, maker in ((tr.taker_uid, False), (tr.maker_uid, True)):
-            msg: Message | None = None
+            msg: Frame | None = None
             for conn in self.by_uid.get(uid, ()):
                 if PRIVATE_DEALS in conn.private:
                     if msg is None:
@@ -150,7 +162,7 @@ class Hub:
                 return frames.TOO_MANY_CONNECTIONS, POLICY
             uid = entry[0]
         self._next_id += 1
-        conn = Conn(self._next_id, uid, key, now, self.config.queue_size, self.drops)
+        conn = Conn(self._next_id, uid, key, now, self.config.queue_size, self.drops, self.hold)
         self.conns.add(conn)
         if key is not None and uid is not None:
             self.by_key.setdefault(key, set()).add(conn)
@@ -189,6 +201,7 @@ class Hub:
         conn.closing = True
         conn.notice = (frames.SLOW_CONSUMER, POLICY)
         conn.outbox.clear()
+        conn.held = None
         self.release(conn)
         self.dropped_total += 1
         log.info("dropped slow WebSocket consumer %r", conn)
@@ -202,7 +215,7 @@ class Hub:
             self.drop(conn)
 
     # -- subscriptions -------------------------------------------------------------------
-    def subscribe(self, conn: Conn, params: list[str]) -> tuple[int, str, list[Message]]:
+    def subscribe(self, conn: Conn, params: list[str]) -> tuple[int, str, list[Frame]]:
         """``(code, msg, initial frames)``; all channels or none are subscribed."""
         chans: list[Channel] = []
         for text in params:
@@ -219,7 +232,7 @@ class Hub:
         if conn.subscriptions + len(new) > limit:
             msg = f"at most {limit} subscriptions per connection ({conn.subscriptions} active)"
             return frames.TOO_MANY_SUBSCRIPTIONS, msg, []
-        initial: list[Message] = []
+        initial: list[Frame] = []
         now = self.clock()
         for ch in new.values():
             if ch.topic.private:

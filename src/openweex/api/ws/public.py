@@ -22,7 +22,8 @@ REST when it sees a gap (``r`` not previous + 1). Versions start at the runtime'
 sequence number when the server starts, so they never go back across restarts.
 
 Fan-out. The ``d`` object is built once per topic and serialised once per channel spelling
-(``BTCUSDT`` and ``BTCUSDT_SPBL`` forms), and the same string is queued for every subscriber.
+(``BTCUSDT`` and ``BTCUSDT_SPBL`` forms), and the same frame, bytes included, goes to every
+subscriber (see :mod:`.fastpath`).
 On subscription to limit.depth or bookTicker the current state is sent at once.
 """
 
@@ -41,7 +42,7 @@ from openweex.api.ws.channels import (
     Topic,
 )
 from openweex.api.ws.conn import Conn
-from openweex.api.ws.frames import Formatter, Message, push
+from openweex.api.ws.frames import Formatter, Frame, push
 from openweex.domain.events import Trade
 from openweex.domain.values import Side
 from openweex.engine.book import Book
@@ -71,7 +72,7 @@ class PublicFeed:
         self.trades: dict[str, list[Trade]] = {}  # this batch's trades of watched symbols
 
     # -- subscriptions -------------------------------------------------------------------
-    def add(self, conn: Conn, ch: Channel, now: int) -> Message | None:
+    def add(self, conn: Conn, ch: Channel, now: int) -> Frame | None:
         """Subscribe; returns the initial frame for limit.depth and bookTicker."""
         topic = ch.topic
         self.subs.setdefault(topic, {}).setdefault(ch.text, set()).add(conn)

@@ -13,10 +13,13 @@ Protocol (text frames of JSON):
   list of strings) gets an error reply (codes in :mod:`.frames`); the connection stays.
 
 Each connection runs a reader (requests -> replies, subscription changes, all synchronous on
-the event loop) and a writer (sends queued frames in order) in a ``TaskGroup`` that lives
-inside the endpoint; when either ends the other is cancelled. A closed connection gets, if
-the server closed it and the client is still there, a notice and a close frame, each bounded
-by ``WsConfig.close_timeout_s`` (a client that never reads cannot hold the endpoint).
+the event loop) and a writer in a ``TaskGroup`` that lives inside the endpoint; when either
+ends the other is cancelled. When the server offers a frame sink
+(:mod:`~openweex.api.ws.fastpath`), frames are written directly by whoever pushes them and
+the writer only waits for the close; otherwise the writer sends the queued frames in order
+through the ASGI ``send``. A closed connection gets, if the server closed it and the client
+is still there, a notice and a close frame, each bounded by ``WsConfig.close_timeout_s`` (a
+client that never reads cannot hold the endpoint).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from openweex.api.ws import frames
 from openweex.api.ws.conn import Conn
+from openweex.api.ws.fastpath import sink_of
 
 if TYPE_CHECKING:
     from openweex.api.ws.hub import Hub
@@ -112,6 +116,9 @@ class Endpoint:
         conn = admitted
         try:
             await send({"type": "websocket.accept"})
+            sink = sink_of(scope)
+            if sink is not None:
+                conn.attach(sink)
             async with asyncio.TaskGroup() as tg:
                 reader = tg.create_task(self._read(conn, receive))
                 writer = tg.create_task(self._write(conn, send))
@@ -120,6 +127,7 @@ class Endpoint:
                 writer.add_done_callback(lambda _: reader.cancel())
         finally:
             self.hub.release(conn)
+            conn.detach()
         if conn.notice is not None and not conn.gone:
             await self._farewell(send, *conn.notice)
 
@@ -142,10 +150,14 @@ class Endpoint:
 
     async def _write(self, conn: Conn, send: Send) -> None:
         out = conn.outbox
+        if conn.sink is not None:  # frames are written as they are pushed; wait for the end
+            while not conn.closing or out:
+                await conn.wait()
+            return
         try:
             while True:
                 while out:
-                    await send(out.popleft())
+                    await send(out.popleft().message)
                 if conn.closing:
                     return
                 await conn.wait()
@@ -157,7 +169,7 @@ class Endpoint:
         text = frames.NOTICE_CODES[code]
         try:
             async with asyncio.timeout(self.hub.config.close_timeout_s):
-                await send(frames.notice(code, text))
+                await send(frames.notice(code, text).message)
                 await send({"type": "websocket.close", "code": ws_code, "reason": text[:120]})
         except (TimeoutError, OSError):
             pass
