@@ -132,7 +132,7 @@ class Runtime:
         self._last_snapshot_ms = clock()
         self._last_stamp = exchange.last_ts
         self._pending: list[Pending] = []
-        self._wake: asyncio.Event | None = None
+        self._wake: asyncio.Future[None] | None = None  # the idle flusher waits on it
         self._subscribers: list[Subscriber] = []
         self._batch_subscribers: list[Callable[[int], None]] = []
         self._closing = False
@@ -218,14 +218,12 @@ class Runtime:
         self.seq += 1
         fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._pending.append((self.seq, cmd, codec.encode(cmd), fut))
-        if self._wake is not None:
-            self._wake.set()
+        self._wake_up()
         return await fut
 
     # -- the flusher ---------------------------------------------------------------------
     async def run(self) -> None:
         """The flusher loop; runs until :meth:`close` and the queue is drained (or a failure)."""
-        self._wake = asyncio.Event()
         batch: list[Pending] = []
         write: asyncio.Future[BaseException | None] | None = None
         try:
@@ -293,24 +291,37 @@ class Runtime:
             return exc
         return None
 
+    def _wake_up(self) -> None:
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
     async def _idle(self) -> None:
-        """Wait for commands, or until a time-based snapshot is due."""
-        assert self._wake is not None
+        """Wait for commands, or until a time-based snapshot is due.
+
+        The wake-up is a bare future resolved by :meth:`submit` (one loop iteration from a
+        submit to the flusher running, where an ``asyncio.Event`` under ``wait_for`` takes
+        several).
+        """
         if self._history_seq != self._history_written:
             await asyncio.sleep(0)  # responses first, then the read models
             self._flush_history_logged()
-            if self._pending or self.fatal is not None:
-                return
-        timeout: float | None = None
+        if self._pending or self._closing or self.fatal is not None:
+            return  # (a submit or close during the sleep above found no future to resolve)
+        loop = asyncio.get_running_loop()
+        wake = self._wake = loop.create_future()
+        timer: asyncio.TimerHandle | None = None
         if self.applied_seq > self.snapshot_seq:
             due_ms = self._last_snapshot_ms + self.snapshot_interval_ms - self.clock()
-            timeout = max(due_ms, 0) / 1000
+            timer = loop.call_later(max(due_ms, 0) / 1000, self._wake_up)
         try:
-            await asyncio.wait_for(self._wake.wait(), timeout)
-        except TimeoutError:
-            if self._due_snapshot():
-                self._start_snapshot()
-        self._wake.clear()
+            await wake
+        finally:
+            self._wake = None
+            if timer is not None:
+                timer.cancel()
+        if not self._pending and self._due_snapshot():
+            self._start_snapshot()
 
     def _deliver(self, batch: list[Pending]) -> None:
         """Apply a durable batch, write its events to the read models, then release it."""
@@ -421,8 +432,7 @@ class Runtime:
     async def close(self) -> None:
         """Stop accepting commands; :meth:`run` drains the queue and returns."""
         self._closing = True
-        if self._wake is not None:
-            self._wake.set()
+        self._wake_up()
 
     async def finish(self) -> None:
         """Final snapshot and file close, after :meth:`run` returned."""
