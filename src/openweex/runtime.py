@@ -15,7 +15,9 @@ Batches are still applied strictly in seq order and each only after its own fsyn
 batch (at most ``inline_batch`` commands) that finds the journal idle is written and fsynced
 on the event loop itself: under light load that saves two thread hand-offs per command (the
 fsync is the whole wait), while under load batches grow past the limit and the overlapped
-thread path takes over by itself.
+thread path takes over by itself. A slow disk turns this off: while the recent journal writes
+average more than ``inline_max_ms`` (an fsync that blocks the loop that long would stall
+every request), every batch goes to the thread.
 
 Read models are written after the responses of a batch went out: the events of delivered
 batches wait in memory and are written in one transaction before the next batch is
@@ -108,6 +110,7 @@ class Runtime:
         journal_retention: Retention = "all",
         clock: Callable[[], int] = now_ms,
         inline_batch: int = 4,
+        inline_max_ms: float = 1.0,
     ) -> None:
         if journal_retention not in ("all", "snapshots"):
             raise ValueError("journal_retention must be 'all' or 'snapshots'")
@@ -121,6 +124,8 @@ class Runtime:
         self._history_seq = journal.last_seq  # last delivered seq ...
         self._history_written = journal.last_seq  # ... and the last one in the read models
         self.inline_batch = inline_batch
+        self.inline_max_s = inline_max_ms / 1000
+        self.write_seconds = 0.0  # moving average of one journal write + fsync
         self.clock = clock
         self.snapshot_every = snapshot_every
         self.snapshot_interval_ms = snapshot_interval_ms
@@ -245,7 +250,7 @@ class Runtime:
                     self._fail(self.fatal, batch)
                     break
                 following = self._take()
-                overlap = len(following) > self.inline_batch
+                overlap = bool(following) and not self._inline(following)
                 write = self._start_write(following) if overlap else None
                 self._deliver(batch)
                 if self.fatal is not None:
@@ -273,7 +278,7 @@ class Runtime:
         """Journal a batch: on a worker thread, or here and now when it is small."""
         records = [(seq, payload) for seq, _, payload, _ in batch]
         loop = asyncio.get_running_loop()
-        if len(records) > self.inline_batch:
+        if not self._inline(batch):
             return loop.run_in_executor(None, self._append, records)
         done: asyncio.Future[BaseException | None] = loop.create_future()
         done.set_result(self._append(records))
@@ -283,12 +288,19 @@ class Runtime:
         with contextlib.suppress(RuntimeStopped):  # logged and recorded as fatal already
             self.flush_history()
 
+    def _inline(self, batch: list[Pending]) -> bool:
+        """Journal ``batch`` on the event loop? Only small ones, and only on a fast disk."""
+        return len(batch) <= self.inline_batch and self.write_seconds <= self.inline_max_s
+
     def _append(self, records: list[tuple[int, bytes]]) -> BaseException | None:
-        """Worker thread: write and fsync one batch; returns the error instead of raising."""
+        """Write and fsync one batch (worker thread or loop); returns the error, never raises."""
+        started = time.perf_counter()
         try:
             self.journal.append_batch(records)
         except (JournalError, OSError, ValueError) as exc:
             return exc
+        took = time.perf_counter() - started
+        self.write_seconds += (took - self.write_seconds) / 8
         return None
 
     def _wake_up(self) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -77,14 +78,19 @@ async def test_responses_wait_for_fsync_and_batches_share_one(tmp_path: Path) ->
 
 
 class CountingFsync:
-    """A real fsync that records which thread called it."""
+    """A real fsync that records which thread called it (and can be made slow)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay_s: float = 0.0) -> None:
         self.threads: list[int] = []
+        self.delay_s = delay_s
+        self.real = True
 
     def __call__(self, fd: int) -> None:
         self.threads.append(threading.get_ident())
-        os.fsync(fd)
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if self.real:
+            os.fsync(fd)
 
 
 async def test_small_batches_are_fsynced_inline_and_large_ones_on_a_thread(
@@ -92,6 +98,7 @@ async def test_small_batches_are_fsynced_inline_and_large_ones_on_a_thread(
 ) -> None:
     cmds = make_commands(400, 21)
     fsync = CountingFsync()
+    fsync.real = False  # a disk that is always fast: the choice must not depend on this host's
     loop_thread = threading.get_ident()
     async with crashing(tmp_path / "d", fsync=fsync) as rt:
         for cmd in cmds[:30]:  # one at a time: batches of one, journaled on the loop
@@ -101,6 +108,25 @@ async def test_small_batches_are_fsynced_inline_and_large_ones_on_a_thread(
         await asyncio.gather(*(rt.submit(c) for c in cmds[30:]))  # a burst: grouped
         assert any(t != loop_thread for t in fsync.threads)
         assert len(fsync.threads) < len(cmds) - 30
+    assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
+
+
+async def test_a_slow_disk_keeps_the_journal_off_the_event_loop(tmp_path: Path) -> None:
+    cmds = make_commands(90, 24)
+    fsync = CountingFsync(delay_s=0.003)
+    loop_thread = threading.get_ident()
+    async with crashing(tmp_path / "d", fsync=fsync) as rt:
+        for cmd in cmds[:20]:  # one at a time, on a disk that takes 3 ms per fsync
+            await rt.submit(cmd)
+        assert rt.write_seconds > rt.inline_max_s
+        fsync.threads.clear()
+        for cmd in cmds[20:40]:
+            await rt.submit(cmd)
+        assert fsync.threads and loop_thread not in fsync.threads
+        fsync.delay_s, fsync.real = 0.0, False  # a fast disk again: inline after a few writes
+        for cmd in cmds[40:]:
+            await rt.submit(cmd)
+        assert fsync.threads[-10:] == [loop_thread] * 10
     assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
 
 
