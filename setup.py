@@ -1,8 +1,9 @@
 """Build script: compiles the engine and domain modules to C with mypyc when it can.
 
-The package is plain Python and works as such; compiling the hot, fully typed modules makes
-the matching engine about twice as fast. Compilation is skipped, and the pure-Python modules
-are installed, when:
+The package is plain Python and works as such; compiling the hot, fully typed modules, plus
+one small hand-written C helper (``engine/_newtuple.c``, which builds the engine's events),
+makes the matching engine about three times as fast. Compilation is skipped, and the
+pure-Python modules are installed, when:
 
 * the build is an editable install (``pip install -e``), so that edits take effect at once;
 * ``OPENWEEX_PURE_PYTHON=1`` is set;
@@ -15,7 +16,7 @@ import os
 import sys
 from typing import Any
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 COMPILED = [
@@ -57,6 +58,12 @@ class OptionalBuildExt(build_ext):
         self.extensions = []
 
 
+# Hand-written C helpers of the compiled engine (each has a pure-Python fallback).
+C_EXTENSIONS = [
+    Extension("openweex.engine._newtuple", ["src/openweex/engine/_newtuple.c"]),
+]
+
+
 def ext_modules() -> list[Any]:
     if os.environ.get("OPENWEEX_PURE_PYTHON") or "editable_wheel" in sys.argv:
         return []
@@ -65,7 +72,7 @@ def ext_modules() -> list[Any]:
     except ImportError:
         return []
     try:
-        return list(mypycify(COMPILED, opt_level="3"))
+        return [*C_EXTENSIONS, *mypycify(COMPILED, opt_level="3")]
     except Exception as exc:  # a type error or an unsupported construct
         sys.stderr.write(f"openweex: mypyc could not compile the engine ({exc})\n")
         return []

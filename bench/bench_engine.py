@@ -35,6 +35,7 @@ from openweex.domain.commands import CancelOrder, CreateAccount, Deposit, PlaceO
 from openweex.domain.markets import default_markets
 from openweex.domain.values import Force, OrderType, Side
 from openweex.engine import book as book_module
+from openweex.engine import tuples
 from openweex.engine.exchange import FIRST_ORDER_ID, Exchange
 from openweex.runtime import tune_gc
 from workload import Op, make_workload, prefill
@@ -225,8 +226,10 @@ def main() -> None:
     )
     args = ap.parse_args()
     compiled = book_module.__file__ is not None and not book_module.__file__.endswith(".py")
+    events_c = tuples.compiled()
     print(
-        f"openweex engine: {'compiled (mypyc)' if compiled else 'pure Python'}; "
+        f"openweex engine: {'compiled (mypyc)' if compiled else 'pure Python'}, "
+        f"events built {'in C' if events_c else 'with tuple.__new__'}; "
         f"python {sys.version.split()[0]}"
     )
     py = ref_python(args.ref_python)
@@ -252,7 +255,8 @@ def main() -> None:
         print(line, flush=True)
         rows.append({"scenario": label, "openweex": ours, "reference": ref})
     if args.json:
-        Path(args.json).write_text(json.dumps({"compiled": compiled, "rows": rows}, indent=2))
+        report = {"compiled": compiled, "events_c": events_c, "rows": rows}
+        Path(args.json).write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

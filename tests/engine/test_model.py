@@ -593,3 +593,28 @@ def test_regression_batch_reuses_client_oid_of_a_rejected_entry() -> None:
             ),
         ]
     )
+
+
+def test_deep_level_keeps_time_priority_through_partial_sweeps() -> None:
+    """One ask level with 120 orders, some cancelled, consumed by buys that each take a few
+    of them and leave the level standing, then refilled and swept: exercises a level queue
+    whose head moves far and is compacted, against the reference at every step."""
+    m = ExchangeMachine()
+    for _ in range(3):
+        for user, coin in ((0, "BTC"), (1, "USDT"), (2, "BTC")):
+            m.deposit(user=user, coin=coin, pick=DEPOSIT[coin] - 1, bad=0)
+    for i in range(120):
+        m.place(user=0 if i % 3 else 2, symbol=BTC, spec=_spec(Side.SELL, 0, off=1, qpick=i * 8))
+    for pick in (3, 10, 11, 40, 77, 100):
+        m.cancel(user=0, pick=pick, how=2, symbol="", coid="")
+    level = m.ex.books[BTC].asks[CENTER[BTC] + 1]
+    heads = []
+    for _ in range(16):
+        m.place(user=1, symbol=BTC, spec=_spec(Side.BUY, 0, off=1, qpick=2_800))
+        m.invariants_hold()
+        heads.append(level.head)
+    assert max(heads) > 32 and min(heads[heads.index(max(heads)) :]) < max(heads)  # compacted
+    for i in range(10):
+        m.place(user=0, symbol=BTC, spec=_spec(Side.SELL, 0, off=1, qpick=i * 4))
+    m.place(user=1, symbol=BTC, spec=_spec(Side.BUY, 0, off=3, qpick=2_900 + 4 * 500))
+    m.invariants_hold()

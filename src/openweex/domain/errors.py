@@ -6,7 +6,7 @@ error envelope with the status from :data:`HTTP_STATUS`.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 SUCCESS = "00000"
 
@@ -122,5 +122,13 @@ class Reject(NamedTuple):
 
 def reject(code: str, detail: str = "") -> Reject:
     """Build a :class:`Reject` with the table message, optionally with a detail."""
+    if not detail:
+        plain = _PLAIN.get(code)
+        if plain is not None:
+            return plain
     base = MESSAGES.get(code, "Error")
     return Reject(code, f"{base}: {detail}" if detail else base)
+
+
+# Rejections without a detail are immutable values: one shared instance per code.
+_PLAIN: Final[dict[str, Reject]] = {code: Reject(code, msg) for code, msg in MESSAGES.items()}

@@ -14,10 +14,10 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Final
 
-FEE_SCALE = 8
-FEE_DEN: int = 10**FEE_SCALE
+FEE_SCALE: Final = 8
+FEE_DEN: Final = 10**FEE_SCALE
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ The WebSocket order stream uses numbers: 1 new, 2 filled, 3 partially filled,
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Final
 
 
 class Status(IntEnum):
@@ -57,8 +58,14 @@ class IllegalTransition(Exception):
     """Raised for a status move outside :data:`TRANSITIONS`: always a bug."""
 
 
+# TRANSITIONS by old status, for checks that need no tuple.
+_NEXT: Final[dict[Status, frozenset[Status]]] = {
+    old: frozenset(n for o, n in TRANSITIONS if o is old) for old in Status
+}
+
+
 def check_transition(old: Status, new: Status) -> Status:
-    if (old, new) not in TRANSITIONS:
+    if new not in _NEXT[old]:
         raise IllegalTransition(f"{old.wire} -> {new.wire}")
     return new
 

@@ -19,9 +19,13 @@ from __future__ import annotations
 
 from openweex.domain.markets import FEE_DEN, Symbol
 
+# How the products are grouped does not change their value; it keeps the factors small and
+# non-negative. The compiled build multiplies two ints on its fast path only when both are in
+# [0, 2**30), and otherwise goes through Python's generic int arithmetic.
+
 
 def notional(sym: Symbol, price: int, lots: int) -> int:
-    return price * lots * sym.notional_mult
+    return price * (lots * sym.notional_mult)
 
 
 def base_amount(sym: Symbol, lots: int) -> int:
@@ -29,7 +33,10 @@ def base_amount(sym: Symbol, lots: int) -> int:
 
 
 def fee(amount: int, rate: int) -> int:
-    return -((-amount * rate) // FEE_DEN)
+    # ceil(amount x rate / FEE_DEN), computed as (amount // FEE_DEN) x rate, which is exact,
+    # plus the ceiling of (amount % FEE_DEN) x rate / FEE_DEN: two small products.
+    rest = (amount % FEE_DEN) * rate
+    return (amount // FEE_DEN) * rate - (-rest // FEE_DEN)
 
 
 def affordable_lots(notional_mult: int, price: int, budget: int) -> int:

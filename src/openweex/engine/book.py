@@ -20,24 +20,29 @@ fill trades at the maker's price. Self-trades are allowed (the engine flags them
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections import deque
+from typing import Any, Final
 
 from openweex.domain.orders import Status
 from openweex.domain.values import Force, OrderType, Side
 from openweex.engine.amounts import affordable_lots
 
-BUY = Side.BUY
-SELL = Side.SELL
-FULL_FILL = Status.FULL_FILL
-CANCELLED = Status.CANCELLED
+BUY: Final = Side.BUY
+SELL: Final = Side.SELL
+FULL_FILL: Final = Status.FULL_FILL
+CANCELLED: Final = Status.CANCELLED
+INIT: Final = Status.INIT
 
 
 class Order:
-    """A live order. ``remaining`` is in lots; ``hold`` is what it still has frozen."""
+    """A live order. ``remaining`` is in lots; ``hold`` is what it still has frozen.
+
+    ``fill`` is the lots this order traded in the last :meth:`Book.match` that took from it.
+    """
 
     __slots__ = (
         "client_oid",
         "ctime",
+        "fill",
         "filled_qty",
         "filled_quote",
         "force",
@@ -80,20 +85,28 @@ class Order:
         self.hold = 0
         self.filled_qty = 0
         self.filled_quote = 0
-        self.status = Status.INIT
+        self.fill = 0
+        self.status = INIT
 
 
 class Level:
-    __slots__ = ("count", "orders", "price", "volume")
+    """One price of one side: a FIFO queue of orders, ``orders[head:]``.
 
-    def __init__(self, price: int) -> None:
+    The orders before ``head`` are done (filled or cancelled); the list is compacted when
+    they are the larger part. ``key`` is the level's ``(side, price)`` entry for
+    ``Book.touched``.
+    """
+
+    __slots__ = ("count", "head", "key", "orders", "price", "volume")
+
+    def __init__(self, side: Side, price: int) -> None:
         self.price = price
-        self.orders: deque[Order] = deque()
+        # Kept as a built tuple (typed Any so that it is not unpacked and rebuilt on use).
+        self.key: Any = (side, price)
+        self.orders: list[Order] = []
+        self.head = 0
         self.volume = 0
         self.count = 0
-
-
-Fill = tuple[Order, int, int]  # maker, lots, price
 
 
 class Book:
@@ -165,17 +178,17 @@ class Book:
         if order.side is BUY:
             level = self.bids.get(price)
             if level is None:
-                level = self.bids[price] = Level(price)
+                level = self.bids[price] = Level(BUY, price)
                 insort(self.bid_prices, price)
         else:
             level = self.asks.get(price)
             if level is None:
-                level = self.asks[price] = Level(price)
+                level = self.asks[price] = Level(SELL, price)
                 insort(self.ask_keys, -price)
         level.orders.append(order)
         level.volume += order.remaining
         level.count += 1
-        self.touched.add((order.side, price))
+        self.touched.add(level.key)
 
     def remove(self, order: Order) -> None:
         """Take a resting order out of the book (cancel). The order is left dead in the queue."""
@@ -186,9 +199,9 @@ class Book:
         level.volume -= order.remaining
         level.count -= 1
         order.remaining = 0
+        self.touched.add(level.key)
         if level.count == 0:
             self._drop_level(side, price)
-        self.touched.add((side, price))
 
     def _drop_level(self, side: Side, price: int) -> None:
         if side is BUY:
@@ -200,24 +213,23 @@ class Book:
             keys = self.ask_keys
             del keys[bisect_left(keys, -price)]
 
-    def match(self, side: Side, limit: int, lots: int, budget: int, mult: int) -> list[Fill]:
+    def match(self, side: Side, limit: int, lots: int, budget: int, mult: int) -> list[Order]:
         """Take liquidity for a taker on ``side``.
 
         ``limit`` is the worst acceptable price (0: none, a market order). ``lots`` caps the
         base quantity; ``budget`` (>= 0) caps the quote spent, with ``mult`` the symbol's
         notional multiplier, or is -1 for no budget. Makers are updated in place (their
-        ``remaining`` drops; filled ones leave the book); returns the fills, best price first.
+        ``remaining`` drops; filled ones leave the book). Returns the makers that traded, best
+        price first; each one's ``fill`` is the lots it traded, at its own ``price``.
         """
-        fills: list[Fill] = []
+        fills: list[Order] = []
         touched = self.touched
         if side is BUY:
             keys = self.ask_keys
             levels = self.asks
-            opp = SELL
         else:
             keys = self.bid_prices
             levels = self.bids
-            opp = BUY
         while keys and lots > 0:
             price = -keys[-1] if side is BUY else keys[-1]
             if limit and (price > limit if side is BUY else price < limit):
@@ -231,26 +243,32 @@ class Book:
                 want = lots
             level = levels[price]
             queue = level.orders
+            head = level.head
             took = 0
             while want > 0 and level.count > 0:
-                maker = queue[0]
+                maker = queue[head]
                 rem = maker.remaining
                 if rem == 0:
-                    queue.popleft()
+                    head += 1
                     continue
                 q = rem if rem <= want else want
                 maker.remaining = rem - q
+                maker.fill = q
                 want -= q
                 took += q
-                fills.append((maker, q, price))
+                fills.append(maker)
                 if rem == q:
-                    queue.popleft()
+                    head += 1
                     level.count -= 1
+            if head > 32 and head * 2 > len(queue):
+                del queue[:head]
+                head = 0
+            level.head = head
             level.volume -= took
             lots -= took
             if budget >= 0:
-                budget -= took * price * mult
-            touched.add((opp, price))
+                budget -= price * (took * mult)
+            touched.add(level.key)
             if level.count == 0:
                 del levels[price]
                 keys.pop()
@@ -262,9 +280,11 @@ class Book:
         """Every resting order, bids best-first then asks best-first, FIFO within a level."""
         out: list[Order] = []
         for p in reversed(self.bid_prices):
-            out.extend(o for o in self.bids[p].orders if o.remaining > 0)
+            level = self.bids[p]
+            out.extend(o for o in level.orders[level.head :] if o.remaining > 0)
         for k in reversed(self.ask_keys):
-            out.extend(o for o in self.asks[-k].orders if o.remaining > 0)
+            level = self.asks[-k]
+            out.extend(o for o in level.orders[level.head :] if o.remaining > 0)
         return out
 
     def check(self) -> None:
@@ -273,6 +293,8 @@ class Book:
         assert self.ask_keys == sorted(-p for p in self.asks), "ask index out of sync"
         for side, levels in ((BUY, self.bids), (SELL, self.asks)):
             for price, level in levels.items():
+                done = level.orders[: level.head]
+                assert all(o.remaining == 0 for o in done), f"level {price} head"
                 live = [o for o in level.orders if o.remaining > 0]
                 assert live, f"empty level {price}"
                 assert level.count == len(live), f"level {price} count"

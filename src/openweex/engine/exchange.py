@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final, cast
 
 from openweex.domain import errors
 from openweex.domain.commands import (
@@ -47,6 +47,11 @@ from openweex.engine.book import Book, Order
 from openweex.engine.ledger import Account, ApiKeyRecord, Ledger
 from openweex.engine.marketdata import MarketData
 from openweex.engine.trading import OrderAck, Trading
+
+# Module-level finals compile to direct references (no lookup in the module's namespace).
+_PLACE_ORDER: Final = PlaceOrder
+_CANCEL_ORDER: Final = CancelOrder
+_REJECT: Final = Reject
 
 PERMISSIONS = ("SPOT_ACCOUNT_R", "SPOT_TRADE")
 ACCOUNT_TYPES = frozenset({"SPOT", "CONTRACT", "USD_MIX", "USDT_MIX", "MARGIN", "FUNDING"})
@@ -109,9 +114,18 @@ class Exchange(Trading):
         """Apply one command; returns its result and the events it produced, in order."""
         events: list[Any] = []
         self.ledger.events = events
-        result = self._handlers[type(cmd)](cmd)
-        if cmd.ts > self.last_ts and type(result) is not Reject:
-            self.last_ts = cmd.ts
+        kind = type(cmd)
+        result: Result
+        if kind is _PLACE_ORDER:
+            result = self.place(cast(PlaceOrder, cmd))
+        elif kind is _CANCEL_ORDER:
+            result = self.cancel(cast(CancelOrder, cmd))
+        else:
+            result = self._handlers[kind](cmd)
+        if type(result) is not _REJECT:
+            ts = cmd[0]  # every command's first field is its ts
+            if ts > self.last_ts:
+                self.last_ts = ts
         return result, events
 
     def _place_batch(self, cmd: PlaceBatch) -> tuple[OrderAck | Reject, ...] | Reject:

@@ -13,11 +13,17 @@ withdrawals and transfers out).
 
 from __future__ import annotations
 
-from openweex.domain.events import BalanceUpdate
+from typing import Final
 
-# Building the NamedTuple through tuple.__new__ skips its Python-level __new__: the ledger
-# makes several events per fill, so this matters for throughput.
-_new = tuple.__new__
+from openweex.domain.events import BalanceUpdate
+from openweex.engine.tuples import make
+
+# The ledger makes several events per fill: they are built with tuples.make. Module-level
+# finals compile to direct references, not lookups in the module's namespace.
+_make: Final = make
+_BALANCE_UPDATE: Final = BalanceUpdate
+GROUP_TRANSACTION: Final = "transaction"
+BIZ_FEE: Final = "deduction of handling fee"
 
 
 class Balance:
@@ -85,34 +91,44 @@ class Ledger:
         self.outflow: dict[str, int] = {}
 
     def freeze(self, acct: Account, coin: str, amount: int, ts: int, reason: str) -> None:
-        b = acct.balances.get(coin) or acct.balance(coin)
-        b.available -= amount
-        b.frozen += amount
-        b.utime = ts
-        self.events.append(
-            _new(
-                BalanceUpdate,
-                (
-                    ts,
-                    acct.uid,
-                    coin,
-                    b.available,
-                    b.frozen,
-                    -amount,
-                    amount,
-                    reason,
-                    0,
-                    "",
-                    "",
-                    0,
-                    0,
-                    0,
-                ),
-            )
-        )
+        b = acct.balances.get(coin)
+        if b is None:
+            b = acct.balance(coin)
+        self.freeze_balance(acct.uid, b, coin, amount, ts, ts, reason)
 
     def release(self, acct: Account, coin: str, amount: int, ts: int, reason: str) -> None:
         self.freeze(acct, coin, -amount, ts, reason)
+
+    def freeze_balance(
+        self, uid: object, b: Balance, coin: str, amount: int, ts: int, tsb: object, reason: str
+    ) -> None:
+        """Move ``amount`` of ``b`` (``uid``'s ``coin``) from available to frozen (negative:
+        back); no bill. ``uid`` and ``tsb`` (``ts``) are passed as the objects the caller's
+        other events use."""
+        available = b.available - amount
+        frozen = b.frozen + amount
+        b.available = available
+        b.frozen = frozen
+        b.utime = ts
+        self.events.append(
+            _make(
+                _BALANCE_UPDATE,
+                tsb,
+                uid,
+                coin,
+                available,
+                frozen,
+                -amount,
+                amount,
+                reason,
+                0,
+                "",
+                "",
+                0,
+                0,
+                0,
+            )
+        )
 
     def move(
         self,
@@ -127,34 +143,147 @@ class Ledger:
         fee: int = 0,
     ) -> BalanceUpdate:
         """Change a balance by a money movement and write its bill."""
-        b = acct.balances.get(coin) or acct.balance(coin)
-        before = b.available + b.frozen + b.locked
-        b.available += d_available
-        b.frozen += d_frozen
+        b = acct.balances.get(coin)
+        if b is None:
+            b = acct.balance(coin)
+        before = b.available + b.frozen
+        if b.locked:
+            before += b.locked
+        available = b.available + d_available
+        frozen = b.frozen + d_frozen
+        b.available = available
+        b.frozen = frozen
         b.utime = ts
         bill_id = self.next_bill_id
         self.next_bill_id = bill_id + 1
-        ev: BalanceUpdate = _new(
-            BalanceUpdate,
-            (
-                ts,
-                acct.uid,
-                coin,
-                b.available,
-                b.frozen,
-                d_available,
-                d_frozen,
-                reason,
-                bill_id,
-                group,
-                biz,
-                d_available + d_frozen,
-                before,
-                fee,
-            ),
+        ev: BalanceUpdate = _make(
+            _BALANCE_UPDATE,
+            ts,
+            acct.uid,
+            coin,
+            available,
+            frozen,
+            d_available,
+            d_frozen,
+            reason,
+            bill_id,
+            group,
+            biz,
+            d_available + d_frozen,
+            before,
+            fee,
         )
         self.events.append(ev)
         return ev
+
+    def pay_frozen(
+        self, uid: object, b: Balance, coin: str, amount: int, ts: int, tsb: object, biz: str
+    ) -> None:
+        """A trade leg: ``amount`` leaves the frozen part of ``b`` (bill ``ENTRUST``).
+
+        ``uid`` and ``tsb`` (``ts``) are passed boxed, so that the events of a fill share them.
+        """
+        frozen = b.frozen
+        before = b.available + frozen
+        if b.locked:
+            before += b.locked
+        frozen -= amount
+        b.frozen = frozen
+        b.utime = ts
+        bill_id = self.next_bill_id
+        self.next_bill_id = bill_id + 1
+        d: object = -amount
+        self.events.append(
+            _make(
+                _BALANCE_UPDATE,
+                tsb,
+                uid,
+                coin,
+                b.available,
+                frozen,
+                0,
+                d,
+                "ENTRUST",
+                bill_id,
+                GROUP_TRANSACTION,
+                biz,
+                d,
+                before,
+                0,
+            )
+        )
+
+    def receive(
+        self,
+        uid: object,
+        b: Balance,
+        coin: str,
+        amount: int,
+        amount_b: object,
+        fee: int,
+        fee_b: object,
+        ts: int,
+        tsb: object,
+        biz: str,
+    ) -> None:
+        """A trade leg: ``amount`` arrives in the available part of ``b`` (bill ``ENTRUST``),
+        then ``fee`` of it, if any, is paid (bill ``TRADE_FEE``). ``amount_b`` and ``fee_b``
+        are ``amount`` and ``fee`` boxed."""
+        available = b.available
+        frozen = b.frozen
+        before = available + frozen
+        if b.locked:
+            before += b.locked
+        available += amount
+        b.available = available
+        b.utime = ts
+        bill_id = self.next_bill_id
+        events = self.events
+        events.append(
+            _make(
+                _BALANCE_UPDATE,
+                tsb,
+                uid,
+                coin,
+                available,
+                frozen,
+                amount_b,
+                0,
+                "ENTRUST",
+                bill_id,
+                GROUP_TRANSACTION,
+                biz,
+                amount_b,
+                before,
+                0,
+            )
+        )
+        if fee:
+            before += amount
+            available -= fee
+            b.available = available
+            bill_id += 1
+            paid: object = -fee
+            events.append(
+                _make(
+                    _BALANCE_UPDATE,
+                    tsb,
+                    uid,
+                    coin,
+                    available,
+                    frozen,
+                    paid,
+                    0,
+                    "TRADE_FEE",
+                    bill_id,
+                    GROUP_TRANSACTION,
+                    BIZ_FEE,
+                    paid,
+                    before,
+                    fee_b,
+                )
+            )
+        self.next_bill_id = bill_id + 1
 
     def add_fee(self, coin: str, amount: int) -> None:
         self.fees[coin] = self.fees.get(coin, 0) + amount

@@ -60,14 +60,15 @@ from collections.abc import Iterable, Mapping
 from itertools import islice, pairwise
 from operator import itemgetter
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from openweex.domain.events import Trade
 from openweex.domain.markets import Markets, Symbol
 from openweex.domain.values import Side
+from openweex.engine.tuples import make
 
-MINUTE_MS = 60_000
-DAY_MS = 86_400_000
+MINUTE_MS: Final = 60_000
+DAY_MS: Final = 86_400_000
 WINDOW_MINUTES = DAY_MS // MINUTE_MS
 USDT = "USDT"
 DEFAULT_TAPE_SIZE = 1000
@@ -113,6 +114,8 @@ PERIOD_TO_MEXC: Mapping[str, str] = MappingProxyType({v: k for k, v in MEXC_INTE
 _PERIOD_MS: tuple[int, ...] = tuple(PERIODS.values())
 _PERIOD_INDEX: dict[str, int] = {name: i for i, name in enumerate(PERIODS)}
 _start = itemgetter(0)
+_make: Final = make
+_TRADE: Final = Trade
 
 
 def parse_period(text: str) -> str | None:
@@ -219,20 +222,74 @@ class _Prior(NamedTuple):
 class _SymbolState:
     """Per-symbol data. ``series[0]`` holds one-minute candles INCLUDING the current one
     (``cur``); ``series[i>0]`` hold the longer periods WITHOUT the current minute, which is
-    folded in when the next minute starts (and on the fly by queries)."""
+    folded in when the next minute starts (and on the fly by queries).
 
-    __slots__ = ("cur", "last_price", "n_trades", "prior", "rolls", "series", "symbol", "tape")
+    Trades update the current minute in the ``c_*`` fields (plain ints, cheaper to update than
+    the list row); ``dirty`` says the row ``cur`` is behind them. :func:`_sync` writes them
+    back before anything reads the series.
+    """
+
+    __slots__ = (
+        "c_base",
+        "c_close",
+        "c_end",
+        "c_high",
+        "c_low",
+        "c_quote",
+        "cur",
+        "dirty",
+        "last_price",
+        "n_trades",
+        "prior",
+        "rolls",
+        "series",
+        "symbol",
+        "tape",
+    )
 
     def __init__(self, symbol: Symbol, tape_size: int) -> None:
         self.symbol = symbol
-        # Plain tuples in TapeEntry field order (cheaper to build than the NamedTuple).
-        self.tape: deque[tuple[int, int, int, int, Side]] = deque(maxlen=tape_size)
+        # The trades themselves (only their TapeEntry fields are read): keeping the engine's
+        # Trade event costs nothing, where a copy would cost a tuple per fill.
+        self.tape: deque[Trade] = deque(maxlen=tape_size)
         self.series: list[list[list[int]]] = [[] for _ in _PERIOD_MS]
         self.cur: list[int] | None = None
+        self.c_end = 0  # end (exclusive) of the current minute, ms
+        self.c_high = 0
+        self.c_low = 0
+        self.c_close = 0
+        self.c_base = 0
+        self.c_quote = 0
+        self.dirty = False
         self.last_price = 0
         self.n_trades = 0  # trades seen since construction or import (cache key only)
         self.rolls = 0  # one-minute buckets opened (cache key only)
         self.prior: _Prior | None = None
+
+
+def _sync(st: _SymbolState) -> None:
+    """Write the current minute's fields back into its row."""
+    c = st.cur
+    if c is not None:
+        c[2] = st.c_high
+        c[3] = st.c_low
+        c[4] = st.c_close
+        c[5] = st.c_base
+        c[6] = st.c_quote
+    st.dirty = False
+
+
+def _load_current(st: _SymbolState) -> None:
+    """Set the current minute's fields from its row ``cur``."""
+    c = st.cur
+    if c is not None:
+        st.c_end = c[0] + MINUTE_MS
+        st.c_high = c[2]
+        st.c_low = c[3]
+        st.c_close = c[4]
+        st.c_base = c[5]
+        st.c_quote = c[6]
+    st.dirty = False
 
 
 def _fold(series: list[list[int]], minute: list[int], period: int, keep: int) -> None:
@@ -287,13 +344,16 @@ class MarketData:
         return {s.symbol: _SymbolState(s, self._tape_size) for s in self._markets.symbols.values()}
 
     def _state(self, symbol: str) -> _SymbolState:
+        """The state of ``symbol`` (any accepted spelling), its series up to date."""
         st = self._states.get(symbol)
-        if st is not None:
-            return st
-        sym = self._markets.find_symbol(symbol)
-        if sym is None:
-            raise KeyError(f"unknown symbol: {symbol!r}")
-        return self._states[sym.symbol]
+        if st is None:
+            sym = self._markets.find_symbol(symbol)
+            if sym is None:
+                raise KeyError(f"unknown symbol: {symbol!r}")
+            st = self._states[sym.symbol]
+        if st.dirty:
+            _sync(st)
+        return st
 
     # -- feeding -------------------------------------------------------------------------
 
@@ -307,39 +367,43 @@ class MarketData:
         quote: int,
         taker_side: Side,
     ) -> None:
-        """Record one fill. Hot path: a handful of attribute and list operations."""
+        """Record one fill."""
         st = self._states.get(symbol)
         if st is None:
             st = self._state(symbol)
-        st.tape.append((trade_id, ts, price, qty, taker_side))
-        st.last_price = price
-        st.n_trades += 1
-        c = st.cur
-        if c is not None and ts < c[0] + MINUTE_MS:
-            if price > c[2]:
-                c[2] = price
-            elif price < c[3]:
-                c[3] = price
-            c[4] = price
-            c[5] += qty
-            c[6] += quote
-            return
-        self._roll(st, ts - ts % MINUTE_MS, price, qty, quote)
+        self._add(st, _tape_trade(st.symbol.symbol, trade_id, ts, price, qty, taker_side), quote)
 
     def on_trade_event(self, trade: Trade) -> None:
         """:meth:`on_trade` for a :class:`~openweex.domain.events.Trade` event."""
-        self.on_trade(
-            trade.symbol,
-            trade.ts,
-            trade.trade_id,
-            trade.price,
-            trade.qty,
-            trade.quote,
-            trade.taker_side,
-        )
+        st = self._states.get(trade.symbol)
+        if st is None:
+            st = self._state(trade.symbol)
+        self._add(st, trade, trade.quote)
+
+    def _add(self, st: _SymbolState, trade: Trade, quote: int) -> None:
+        """Hot path: a handful of attribute and list operations."""
+        st.tape.append(trade)
+        ts = trade.ts
+        price = trade.price
+        qty = trade.qty
+        st.last_price = price
+        st.n_trades += 1
+        if st.cur is not None and ts < st.c_end:
+            if price > st.c_high:
+                st.c_high = price
+            elif price < st.c_low:
+                st.c_low = price
+            st.c_close = price
+            st.c_base += qty
+            st.c_quote += quote
+            st.dirty = True
+            return
+        self._roll(st, ts - ts % MINUTE_MS, price, qty, quote)
 
     def _roll(self, st: _SymbolState, start: int, price: int, qty: int, quote: int) -> None:
         """Open a new one-minute bucket, folding the finished one into the longer periods."""
+        if st.dirty:
+            _sync(st)
         prev = st.cur
         keep = self._max_candles
         if prev is not None:
@@ -351,6 +415,7 @@ class MarketData:
         if len(minutes) > keep:
             del minutes[0]
         st.cur = c
+        _load_current(st)
         st.rolls += 1
 
     # -- candles -------------------------------------------------------------------------
@@ -420,8 +485,10 @@ class MarketData:
         """Up to ``limit`` most recent trades, newest first."""
         if limit <= 0:
             return []
-        make = TapeEntry._make
-        return [make(e) for e in islice(reversed(self._state(symbol).tape), limit)]
+        return [
+            TapeEntry(t.trade_id, t.ts, t.price, t.qty, t.taker_side)
+            for t in islice(reversed(self._state(symbol).tape), limit)
+        ]
 
     def last_price(self, symbol: str) -> int:
         """Price of the last trade in ticks; 0 before any trade."""
@@ -528,9 +595,11 @@ class MarketData:
         """
         symbols: dict[str, Any] = {}
         for name, st in self._states.items():
+            if st.dirty:
+                _sync(st)
             symbols[name] = {
                 "last_price": st.last_price,
-                "tape": [[tid, ts, p, q, int(side)] for tid, ts, p, q, side in st.tape],
+                "tape": [[t.trade_id, t.ts, t.price, t.qty, int(t.taker_side)] for t in st.tape],
                 "candles": {
                     period: [list(row) for row in st.series[i]] for i, period in enumerate(PERIODS)
                 },
@@ -558,7 +627,7 @@ class MarketData:
             st.last_price = _int(raw["last_price"])
             for row in raw["tape"]:
                 tid, ts, price, qty, side = (_int(v) for v in row)
-                st.tape.append((tid, ts, price, qty, Side(side)))
+                st.tape.append(_tape_trade(st.symbol.symbol, tid, ts, price, qty, Side(side)))
             candles = raw["candles"]
             for i, period in enumerate(PERIODS):
                 rows = [[_int(v) for v in row] for row in candles.get(period, [])]
@@ -570,6 +639,16 @@ class MarketData:
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{st.symbol.symbol}: malformed market data: {exc!r}") from exc
         st.cur = st.series[0][-1] if st.series[0] else None
+        _load_current(st)
+
+
+def _tape_trade(
+    symbol: str, trade_id: int, ts: int, price: int, qty: int, taker_side: Side
+) -> Trade:
+    """A tape entry recorded without its Trade event: the tape fields, the rest zero."""
+    return _make(
+        _TRADE, ts, symbol, trade_id, price, qty, 0, taker_side, 0, 0, "", 0, 0, "", 0, 0, False
+    )
 
 
 def _int(value: Any) -> int:

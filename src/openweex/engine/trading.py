@@ -20,31 +20,36 @@ of unused freeze and the taker's final order state.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, Final, NamedTuple
 
 from openweex.domain import errors
 from openweex.domain.commands import CancelOrder, PlaceOrder
 from openweex.domain.errors import Reject
 from openweex.domain.events import OrderUpdate, Trade
 from openweex.domain.markets import Markets, Symbol
-from openweex.domain.orders import TRANSITIONS, IllegalTransition, Status, check_transition
+from openweex.domain.orders import IllegalTransition, Status, check_transition
 from openweex.domain.values import Force, OrderType, Side, valid_client_oid
 from openweex.engine.amounts import base_amount, fee, notional
-from openweex.engine.book import Book, Fill, Order
-from openweex.engine.ledger import Account, Ledger
+from openweex.engine.book import Book, Order
+from openweex.engine.ledger import Account, Balance, Ledger
 from openweex.engine.marketdata import MarketData
+from openweex.engine.tuples import make
 
-BUY = Side.BUY
-SELL = Side.SELL
-LIMIT = OrderType.LIMIT
-MARKET = OrderType.MARKET
-NORMAL = Force.NORMAL
-POST_ONLY = Force.POST_ONLY
-FOK = Force.FOK
-NEW = Status.NEW
-PARTIAL = Status.PARTIAL_FILL
-FULL = Status.FULL_FILL
-CANCELLED = Status.CANCELLED
+BUY: Final = Side.BUY
+SELL: Final = Side.SELL
+LIMIT: Final = OrderType.LIMIT
+MARKET: Final = OrderType.MARKET
+NORMAL: Final = Force.NORMAL
+POST_ONLY: Final = Force.POST_ONLY
+FOK: Final = Force.FOK
+INIT: Final = Status.INIT
+NEW: Final = Status.NEW
+PARTIAL: Final = Status.PARTIAL_FILL
+FULL: Final = Status.FULL_FILL
+CANCELLED: Final = Status.CANCELLED
+MAX_PRICE: Final = 10**18  # ticks
+# A market buy is bounded by its budget, not by a quantity.
+UNBOUNDED_LOTS: Final = 1 << 62
 
 
 class OrderAck(NamedTuple):
@@ -52,29 +57,47 @@ class OrderAck(NamedTuple):
     client_oid: str
 
 
-_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
+# Events and acks are built with tuples.make; module-level finals compile to direct references
+# instead of lookups in the module's namespace.
+_make: Final = make
+_ORDER_UPDATE: Final = OrderUpdate
+_TRADE: Final = Trade
+_ORDER_ACK: Final = OrderAck
 
 
-def order_event(o: Order, ts: int, maker: bool) -> OrderUpdate:
-    return _new(
-        OrderUpdate,
-        (
-            ts,
-            o.uid,
-            o.symbol,
-            o.order_id,
-            o.client_oid,
-            o.side,
-            o.order_type,
-            o.force,
-            o.price,
-            o.quantity,
-            o.status,
-            o.filled_qty,
-            o.filled_quote,
-            o.ctime,
-            maker,
-        ),
+def order_update(
+    o: Order,
+    ts: object,
+    uid: object,
+    order_id: object,
+    price: object,
+    quantity: object,
+    ctime: object,
+    maker: bool,
+) -> OrderUpdate:
+    """The :class:`OrderUpdate` of ``o`` now, at ``ts``.
+
+    ``uid``, ``order_id``, ``price``, ``quantity`` and ``ctime`` are those fields of ``o``,
+    passed as the int objects the caller already holds (from its command or from the other
+    events of a fill), so that no new ones are made for this event.
+    """
+    return _make(
+        _ORDER_UPDATE,
+        ts,
+        uid,
+        o.symbol,
+        order_id,
+        o.client_oid,
+        o.side,
+        o.order_type,
+        o.force,
+        price,
+        quantity,
+        o.status,
+        o.filled_qty,
+        o.filled_quote,
+        ctime,
+        maker,
     )
 
 
@@ -91,22 +114,21 @@ class Trading:
     next_order_id: int
     next_trade_id: int
 
-    def _check_place(self, cmd: PlaceOrder, sym: Symbol | None) -> Reject | int:
-        """Validate a placement; returns the amount to freeze or a rejection."""
-        if sym is None:
-            return errors.reject(errors.SYMBOL_NOT_FOUND, cmd.symbol)
+    def _check_place(self, cmd: PlaceOrder, sym: Symbol) -> Reject | None:
+        """Validate a placement's parameters; a rejection or None."""
         if sym.status != "online":
             return errors.reject(errors.PARAM_INVALID, f"{sym.symbol} is not trading")
         qty = cmd.quantity
         if qty <= 0:
             return errors.reject(errors.PARAM_INVALID, "quantity must be positive")
-        market_buy = cmd.order_type is MARKET and cmd.side is BUY
-        if cmd.order_type is LIMIT:
-            if cmd.price <= 0:
+        otype = cmd.order_type
+        if otype is LIMIT:
+            price = cmd.price
+            if price <= 0:
                 return errors.reject(errors.PARAM_INVALID, "price must be positive")
-            if cmd.price > 10**18:
+            if price > MAX_PRICE:
                 return errors.reject(errors.PARAM_INVALID, "price is too large")
-        if not market_buy:
+        if otype is not MARKET or cmd.side is not BUY:
             if qty < sym.min_trade:
                 return errors.reject(errors.BELOW_MINIMUM)
             if qty > sym.max_trade:
@@ -117,77 +139,120 @@ class Trading:
                 return errors.reject(errors.CLIENT_OID_INVALID)
             if (cmd.uid, coid) in self.client_oids:
                 return errors.reject(errors.DUPLICATE_CLIENT_OID, coid)
-        if cmd.side is BUY:
-            return qty if market_buy else notional(sym, cmd.price, qty)
-        return base_amount(sym, qty)
+        return None
 
     def place(self, cmd: PlaceOrder) -> OrderAck | Reject:
         sym = self.markets.symbols.get(cmd.symbol)
-        hold = self._check_place(cmd, sym)
-        if type(hold) is Reject:
-            return hold
-        assert sym is not None and isinstance(hold, int)
-        acct = self.accounts.get(cmd.uid)
+        if sym is None:
+            return errors.reject(errors.SYMBOL_NOT_FOUND, cmd.symbol)
+        bad = self._check_place(cmd, sym)
+        if bad is not None:
+            return bad
+        # The amount to freeze: a limit buy's notional, a market buy's budget, a sell's base.
+        side = cmd.side
+        qty = cmd.quantity
+        if side is BUY:
+            coin = sym.quote
+            hold = qty if cmd.order_type is MARKET else notional(sym, cmd.price, qty)
+        else:
+            coin = sym.base
+            hold = base_amount(sym, qty)
+        # Looked up with the command's uid object, not a new int.
+        raw: tuple[Any, ...] = cmd
+        accounts_by_box: dict[Any, Account] = self.accounts
+        acct = accounts_by_box.get(raw[1])
         if acct is None:
             return errors.reject(errors.ACCOUNT_NOT_FOUND)
         if acct.frozen:
             return errors.reject(errors.USER_FROZEN)
-        side = cmd.side
-        coin = sym.quote if side is BUY else sym.base
         bal = acct.balances.get(coin)
         if bal is None or bal.available < hold:
             return errors.reject(errors.INSUFFICIENT_BALANCE)
         book = self.books[sym.symbol]
         if cmd.order_type is LIMIT:
-            if cmd.force is POST_ONLY and book.would_take(side, cmd.price):
+            force = cmd.force
+            if force is POST_ONLY and book.would_take(side, cmd.price):
                 return errors.reject(errors.POST_ONLY_WOULD_TAKE)
-            if cmd.force is FOK and not book.fillable(side, cmd.price, cmd.quantity):
+            if force is FOK and not book.fillable(side, cmd.price, qty):
                 return errors.reject(errors.FOK_NOT_FILLABLE)
-        return self._accept(cmd, sym, acct, book, coin, hold)
+        return self._accept(cmd, sym, acct, book, bal, coin, hold)
 
     def _accept(
-        self, cmd: PlaceOrder, sym: Symbol, acct: Account, book: Book, coin: str, hold: int
+        self,
+        cmd: PlaceOrder,
+        sym: Symbol,
+        acct: Account,
+        book: Book,
+        bal: Balance,
+        coin: str,
+        hold: int,
     ) -> OrderAck:
+        # The command's fields as the objects they are, to put into events without making
+        # new int objects for them.
+        raw: tuple[Any, ...] = cmd
+        tsb = raw[0]
+        uidb = raw[1]
         ts = cmd.ts
         oid = self.next_order_id
         self.next_order_id = oid + 1
+        oidb: object = oid
+        uid = cmd.uid
+        side = cmd.side
+        otype = cmd.order_type
+        force = cmd.force
+        limit = otype is LIMIT
+        coid = cmd.client_oid
+        symbol = sym.symbol
         o = Order(
             oid,
-            cmd.uid,
-            sym.symbol,
-            cmd.side,
-            cmd.order_type,
-            cmd.force,
-            cmd.price if cmd.order_type is LIMIT else 0,
+            uid,
+            symbol,
+            side,
+            otype,
+            force,
+            cmd.price if limit else 0,
             cmd.quantity,
-            cmd.client_oid,
+            coid,
             ts,
         )
-        if cmd.client_oid:
-            self.client_oids[(cmd.uid, cmd.client_oid)] = oid
+        if coid:
+            self.client_oids[(uid, coid)] = oid
         o.hold = hold
         ledger = self.ledger
-        events = ledger.events
-        ledger.freeze(acct, coin, hold, ts, "ENTRUST_PLACE")
+        ledger.freeze_balance(uidb, bal, coin, hold, ts, tsb, "ENTRUST_PLACE")
         o.status = NEW
-        events.append(order_event(o, ts, False))
+        priceb = raw[6] if limit else 0
+        qtyb = raw[7]
+        ledger.events.append(order_update(o, tsb, uidb, oidb, priceb, qtyb, tsb, False))
         mult = sym.notional_mult
-        if cmd.order_type is LIMIT:
-            fills = book.match(o.side, o.price, o.remaining, -1, mult)
-        elif o.side is SELL:
+        if limit:
+            fills = book.match(side, o.price, o.remaining, -1, mult)
+        elif side is SELL:
             fills = book.match(SELL, 0, o.remaining, -1, mult)
         else:
-            o.remaining = 1 << 62
-            fills = book.match(BUY, 0, o.remaining, hold, mult)
+            o.remaining = UNBOUNDED_LOTS
+            fills = book.match(BUY, 0, UNBOUNDED_LOTS, hold, mult)
+        boxed = (tsb, uidb, oidb, priceb, qtyb)
         if fills:
-            self._settle(o, acct, sym, fills, ts)
-        self._finish_taker(o, acct, book, sym, coin, ts)
-        return OrderAck(oid, o.client_oid)
+            self._settle(o, acct, sym, bal, fills, ts, boxed)
+        self._finish_taker(o, book, sym, bal, coin, ts, boxed)
+        return _make(_ORDER_ACK, oidb, coid)
 
     def _finish_taker(
-        self, o: Order, acct: Account, book: Book, sym: Symbol, coin: str, ts: int
+        self,
+        o: Order,
+        book: Book,
+        sym: Symbol,
+        bal: Balance,
+        coin: str,
+        ts: int,
+        boxed: tuple[object, object, object, object, object],
     ) -> None:
-        """Rest, complete or cancel the taker after matching; release unused freeze."""
+        """Rest, complete or cancel the taker after matching; release unused freeze.
+
+        ``bal`` is the taker's balance of ``coin``, the coin its order froze. ``boxed`` holds
+        the order's ts, uid, order id, price and quantity as the objects its events use.
+        """
         keep = 0
         if o.order_type is LIMIT:
             if o.remaining == 0:
@@ -205,128 +270,186 @@ class Trading:
         if new is not NEW:
             check_transition(o.status, new)
         o.status = new
-        if o.status is CANCELLED:
+        if new is CANCELLED:
             o.remaining = 0
         excess = o.hold - keep
+        ledger = self.ledger
+        tsb, uidb, oidb, priceb, qtyb = boxed
         if excess:
-            reason = "ENTRUST_CANCEL" if o.status is CANCELLED else "ENTRUST_UNFROZEN"
-            self.ledger.release(acct, coin, excess, ts, reason)
+            reason = "ENTRUST_CANCEL" if new is CANCELLED else "ENTRUST_UNFROZEN"
+            ledger.freeze_balance(uidb, bal, coin, -excess, ts, tsb, reason)
             o.hold = keep
-        if o.status is NEW or o.status is PARTIAL:
+        if new is NEW or new is PARTIAL:
             book.add(o)
-            self.orders[o.order_id] = o
-            if o.status is PARTIAL:
-                self.ledger.events.append(order_event(o, ts, False))
-        else:
-            self.ledger.events.append(order_event(o, ts, False))
+            orders_by_box: dict[Any, Order] = self.orders
+            orders_by_box[oidb] = o
+            if new is NEW:
+                return
+        ledger.events.append(order_update(o, tsb, uidb, oidb, priceb, qtyb, tsb, False))
 
     def _settle(
-        self, taker: Order, tacct: Account, sym: Symbol, fills: list[Fill], ts: int
+        self,
+        taker: Order,
+        tacct: Account,
+        sym: Symbol,
+        pay: Balance,
+        fills: list[Order],
+        ts: int,
+        boxed: tuple[object, object, object, object, object],
     ) -> None:
+        """Settle the fills of ``taker``: per fill the trade, the maker's order update, the
+        taker's legs (pay, receive, fee) and then the maker's.
+
+        ``pay`` is the taker's balance of the coin it pays with (the one its order froze).
+        Each maker's ``fill`` lots trade at its price; its fee is charged at the maker rate.
+        ``boxed`` is as for :meth:`_finish_taker`.
+        """
+        tsb, t_uid_box, t_oid = boxed[0], boxed[1], boxed[2]
         ledger = self.ledger
         events = ledger.events
-        accounts = self.accounts
-        base, quote = sym.base, sym.quote
-        trate, mrate = sym.taker_fee, sym.maker_fee
-        taker_buys = taker.side is BUY
+        # Looked up with int objects already made for the events.
+        accounts_by_box: dict[Any, Account] = self.accounts
+        orders_by_box: dict[Any, Order] = self.orders
+        market = self.market
+        trate = sym.taker_fee
+        mrate = sym.maker_fee
         symbol = sym.symbol
-        on_trade = self.market.on_trade
-        add_fee = ledger.add_fee
-        for maker, q, price in fills:
+        side = taker.side
+        taker_buys = side is BUY
+        if taker_buys:
+            pay_coin, get_coin = sym.quote, sym.base
+            t_biz, m_biz = "buy", "sell"
+        else:
+            pay_coin, get_coin = sym.base, sym.quote
+            t_biz, m_biz = "sell", "buy"
+        t_uid = taker.uid
+        t_coid = taker.client_oid
+        get = tacct.balances.get(get_coin)
+        if get is None:
+            get = tacct.balance(get_coin)
+        tid = self.next_trade_id
+        t_fees = 0
+        m_fees = 0
+        for maker in fills:
+            q = maker.fill
+            price = maker.price
             qamt = notional(sym, price, q)
             bamt = base_amount(sym, q)
-            tid = self.next_trade_id
-            self.next_trade_id = tid + 1
-            macct = accounts[maker.uid]
+            m_uid = maker.uid
             if taker_buys:
+                t_paid, t_got = qamt, bamt
                 tfee, mfee = fee(bamt, trate), fee(qamt, mrate)
             else:
+                t_paid, t_got = bamt, qamt
                 tfee, mfee = fee(qamt, trate), fee(bamt, mrate)
-            events.append(
-                _new(
-                    Trade,
-                    (
-                        ts,
-                        symbol,
-                        tid,
-                        price,
-                        q,
-                        qamt,
-                        taker.side,
-                        taker.uid,
-                        taker.order_id,
-                        taker.client_oid,
-                        maker.uid,
-                        maker.order_id,
-                        maker.client_oid,
-                        tfee,
-                        mfee,
-                        taker.uid == maker.uid,
-                    ),
-                )
+            t_fees += tfee
+            m_fees += mfee
+            # Each value goes into several events: make its int object once.
+            price_b: object = price
+            qamt_b: object = qamt
+            bamt_b: object = bamt
+            tfee_b: object = tfee
+            mfee_b: object = mfee
+            m_uid_b: object = m_uid
+            m_oid_b: object = maker.order_id
+            if taker_buys:
+                paid_b, got_b = qamt_b, bamt_b
+            else:
+                paid_b, got_b = bamt_b, qamt_b
+            macct = accounts_by_box[m_uid_b]
+            trade: Trade = _make(
+                _TRADE,
+                tsb,
+                symbol,
+                tid,
+                price_b,
+                q,
+                qamt_b,
+                side,
+                t_uid_box,
+                t_oid,
+                t_coid,
+                m_uid_b,
+                m_oid_b,
+                maker.client_oid,
+                tfee_b,
+                mfee_b,
+                t_uid == m_uid,
             )
-            on_trade(symbol, ts, tid, price, q, qamt, taker.side)
+            events.append(trade)
+            market.on_trade_event(trade)
+            tid += 1
             taker.remaining -= q
             taker.filled_qty += q
             taker.filled_quote += qamt
             maker.filled_qty += q
             maker.filled_quote += qamt
             new = FULL if maker.remaining == 0 else PARTIAL
-            if (maker.status, new) not in TRANSITIONS:
-                raise IllegalTransition(f"{maker.status.wire} -> {new.wire}")
+            old = maker.status
+            if old is not NEW and old is not PARTIAL and old is not INIT:
+                raise IllegalTransition(f"{old.wire} -> {new.wire}")
             maker.status = new
             if new is FULL:
-                del self.orders[maker.order_id]
-            events.append(order_event(maker, ts, True))
-            if taker_buys:
-                taker.hold -= qamt
-                maker.hold -= bamt
-                self._leg(tacct, quote, qamt, base, bamt, tfee, ts, "buy")
-                self._leg(macct, base, bamt, quote, qamt, mfee, ts, "sell")
-                add_fee(base, tfee)
-                add_fee(quote, mfee)
-            else:
-                taker.hold -= bamt
-                maker.hold -= qamt
-                self._leg(tacct, base, bamt, quote, qamt, tfee, ts, "sell")
-                self._leg(macct, quote, qamt, base, bamt, mfee, ts, "buy")
-                add_fee(quote, tfee)
-                add_fee(base, mfee)
-
-    def _leg(
-        self, acct: Account, pay: str, paid: int, get: str, got: int, fee: int, ts: int, biz: str
-    ) -> None:
-        """One side of a fill: pay from frozen, receive into available, pay the fee."""
-        move = self.ledger.move
-        move(acct, pay, 0, -paid, ts, "ENTRUST", "transaction", biz)
-        move(acct, get, got, 0, ts, "ENTRUST", "transaction", biz)
-        if fee:
-            move(
-                acct, get, -fee, 0, ts, "TRADE_FEE", "transaction", "deduction of handling fee", fee
+                del orders_by_box[m_oid_b]
+            events.append(
+                order_update(
+                    maker, tsb, m_uid_b, m_oid_b, price_b, maker.quantity, maker.ctime, True
+                )
             )
+            taker.hold -= t_paid
+            maker.hold -= t_got
+            ledger.pay_frozen(t_uid_box, pay, pay_coin, t_paid, ts, tsb, t_biz)
+            ledger.receive(t_uid_box, get, get_coin, t_got, got_b, tfee, tfee_b, ts, tsb, t_biz)
+            m_pay = macct.balances[get_coin]
+            ledger.pay_frozen(m_uid_b, m_pay, get_coin, t_got, ts, tsb, m_biz)
+            m_get = macct.balances.get(pay_coin)
+            if m_get is None:
+                m_get = macct.balance(pay_coin)
+            ledger.receive(m_uid_b, m_get, pay_coin, t_paid, paid_b, mfee, mfee_b, ts, tsb, m_biz)
+        self.next_trade_id = tid
+        ledger.add_fee(get_coin, t_fees)
+        ledger.add_fee(pay_coin, m_fees)
 
     def cancel(self, cmd: CancelOrder) -> int | Reject:
+        # The command's uid and order id objects are used as keys and in the events.
+        raw: tuple[Any, ...] = cmd
         oid = cmd.order_id
-        if not oid and cmd.client_oid:
-            oid = self.client_oids.get((cmd.uid, cmd.client_oid), 0)
-        if not oid and not cmd.client_oid:
+        coid = cmd.client_oid
+        if oid:
+            oidb = raw[3]
+        elif coid:
+            oid = self.client_oids.get((cmd.uid, coid), 0)
+            oidb = oid
+        else:
             return errors.reject(errors.ORDER_ID_REQUIRED)
-        o = self.orders.get(oid)
+        orders_by_box: dict[Any, Order] = self.orders
+        o = orders_by_box.get(oidb)
         if o is None or o.uid != cmd.uid or (cmd.symbol and o.symbol != cmd.symbol):
             return errors.reject(errors.ORDER_NOT_FOUND)
-        acct = self.accounts[o.uid]
+        accounts_by_box: dict[Any, Account] = self.accounts
+        uidb = raw[1]  # the order's uid: checked above
+        acct = accounts_by_box[uidb]
         if acct.frozen:
             return errors.reject(errors.USER_FROZEN)
-        self.cancel_order(o, acct, cmd.ts)
+        self.cancel_order(o, acct, cmd.ts, raw[0], uidb, oidb)
         return oid
 
-    def cancel_order(self, o: Order, acct: Account, ts: int) -> None:
+    def cancel_order(
+        self, o: Order, acct: Account, ts: int, tsb: object, uidb: object, oidb: object
+    ) -> None:
+        """Cancel resting order ``o`` of ``acct``; ``tsb``, ``uidb`` and ``oidb`` are ``ts``,
+        its uid and its order id as objects for the events."""
         sym = self.markets.symbols[o.symbol]
         self.books[o.symbol].remove(o)
-        del self.orders[o.order_id]
-        coin = sym.quote if o.side is BUY else sym.base
+        orders_by_box: dict[Any, Order] = self.orders
+        del orders_by_box[oidb]
+        ledger = self.ledger
         if o.hold:
-            self.ledger.release(acct, coin, o.hold, ts, "ENTRUST_CANCEL")
+            coin = sym.quote if o.side is BUY else sym.base
+            b = acct.balances.get(coin)
+            if b is None:
+                b = acct.balance(coin)
+            ledger.freeze_balance(uidb, b, coin, -o.hold, ts, tsb, "ENTRUST_CANCEL")
             o.hold = 0
         o.status = check_transition(o.status, CANCELLED)
-        self.ledger.events.append(order_event(o, ts, False))
+        ledger.events.append(order_update(o, tsb, uidb, oidb, o.price, o.quantity, o.ctime, False))

@@ -1,0 +1,40 @@
+"""``tuples.make`` builds exactly what ``tuple.__new__`` builds, in both builds."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from openweex.domain.events import BalanceUpdate, Trade
+from openweex.domain.values import Side
+from openweex.engine import tuples
+
+
+def test_make_equals_tuple_new() -> None:
+    items = (1, 2, "USDT", 10**22, 0, -5, 5, "ENTRUST_PLACE", 0, "", "", 0, 0, 0)
+    got = tuples.make(BalanceUpdate, *items)
+    assert type(got) is BalanceUpdate
+    assert got == tuple.__new__(BalanceUpdate, items)
+    assert got.available == 10**22 and got.reason == "ENTRUST_PLACE"
+    assert got._replace(fee=7).fee == 7
+    assert repr(got).startswith("BalanceUpdate(ts=1, uid=2, coin='USDT'")
+
+
+def test_make_keeps_the_item_objects() -> None:
+    big = 10**40
+    t = tuples.make(
+        Trade, 1, "BTCUSDT_SPBL", 7, 100, 2, big, Side.BUY, 1, 2, "", 3, 4, "", 0, 0, False
+    )
+    assert t.quote is big and t.taker_side is Side.BUY
+    assert tuples.make(tuple) == ()
+
+
+def test_make_wants_a_tuple_class() -> None:
+    with pytest.raises(TypeError):
+        tuples.make(list, 1, 2)  # type: ignore[type-var]
+
+
+def test_the_compiled_build_has_the_c_version() -> None:
+    if os.environ.get("OPENWEEX_EXPECT_COMPILED") == "1":
+        assert tuples.compiled()
