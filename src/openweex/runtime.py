@@ -121,8 +121,7 @@ class Runtime:
         self.snapshots = snapshots
         self._store = store
         self._history: list[Event] = []  # events delivered but not yet in the read models
-        self._history_seq = journal.last_seq  # last delivered seq ...
-        self._history_written = journal.last_seq  # ... and the last one in the read models
+        self._history_written = journal.last_seq  # the last seq in the read models
         self.inline_batch = inline_batch
         self.inline_max_s = inline_max_ms / 1000
         self.write_seconds = 0.0  # moving average of one journal write + fsync
@@ -162,7 +161,7 @@ class Runtime:
     @property
     def store(self) -> HistoryStore:
         """The read models, with every delivered event written (read-your-writes)."""
-        if self._history_seq != self._history_written:
+        if self.applied_seq != self._history_written:
             self.flush_history()
         return self._store
 
@@ -173,7 +172,7 @@ class Runtime:
         durable, recovery writes their events again) and :class:`RuntimeStopped` is raised.
         """
         events, self._history = self._history, []
-        seq = self._history_seq
+        seq = self.applied_seq
         if seq == self._history_written or self.fatal is not None:
             return
         try:
@@ -315,7 +314,7 @@ class Runtime:
         submit to the flusher running, where an ``asyncio.Event`` under ``wait_for`` takes
         several).
         """
-        if self._history_seq != self._history_written:
+        if self.applied_seq != self._history_written:
             await asyncio.sleep(0)  # responses first, then the read models
             self._flush_history_logged()
         if self._pending or self._closing or self.fatal is not None:
@@ -359,15 +358,12 @@ class Runtime:
     def _apply(self, batch: list[Pending]) -> list[tuple[int, Command, Result, list[Event]]]:
         apply = self.exchange.apply
         outputs: list[tuple[int, Command, Result, list[Event]]] = []
-        all_events: list[Event] = []
+        history = self._history  # written to the read models after the responses
         for seq, cmd, _, _ in batch:
             result, events = apply(cmd)
             outputs.append((seq, cmd, result, events))
-            all_events.extend(events)
-        last = batch[-1][0]
-        self.applied_seq = last
-        self._history.extend(all_events)
-        self._history_seq = last
+            history.extend(events)
+        self.applied_seq = batch[-1][0]
         return outputs
 
     def _fail(self, exc: BaseException, batch: list[Pending]) -> None:
