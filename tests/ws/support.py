@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -42,6 +43,8 @@ from tests.support.server import ADMIN_TOKEN, ServerProcess, User
 from tests.support.signing import SignedClient
 
 TIMEOUT = 5.0
+# Run a test with frames written straight to the transports and through the ASGI send.
+PATHS = pytest.mark.parametrize("direct", [True, False], ids=["direct", "asgi"])
 _ids = itertools.count(1)
 
 PRIVATE = [

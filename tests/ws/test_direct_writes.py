@@ -27,6 +27,7 @@ from openweex.api.ws.fastpath import FrameSink
 from openweex.api.ws.frames import Frame
 from tests.support.server import ServerProcess
 from tests.ws.support import (
+    PATHS,
     PRIVATE,
     AsyncRest,
     RawSubscriber,
@@ -36,7 +37,6 @@ from tests.ws.support import (
     loads,
 )
 
-PATHS = pytest.mark.parametrize("direct", [True, False], ids=["direct", "asgi"])
 SWEEP = 1500  # resting asks taken by one market order: a deals frame of more than 64 KiB
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from openweex.api.ws.conn import WsConfig
 from tests.ws.support import (
+    PATHS,
     PRIVATE,
     AsyncRest,
     RawSubscriber,
@@ -26,9 +25,6 @@ from tests.ws.support import (
 BATCH = [
     {"side": "buy", "orderType": "limit", "price": "1", "quantity": "0.001", "force": "normal"}
 ] * 50
-
-
-PATHS = pytest.mark.parametrize("direct", [True, False], ids=["direct", "asgi"])
 
 
 @PATHS
