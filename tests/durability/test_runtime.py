@@ -8,11 +8,13 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from openweex.runtime import RuntimeStopped
+from openweex.domain.events import Event
+from openweex.runtime import Runtime, RuntimeStopped
 from openweex.storage.journal import JournalFatal
 from tests.durability.helpers import (
     close,
@@ -144,6 +146,39 @@ async def test_read_models_are_written_after_the_response_and_read_your_writes(
         assert rt._history == []
     _, rows = state_of(tmp_path / "d")
     assert rows["orders"]
+
+
+def _count_store_writes(rt: Runtime) -> list[int]:
+    """The seqs of the read-model transactions ``rt`` writes from now on."""
+    writes: list[int] = []
+    real_write = rt._store.write
+
+    def counting(seq: int, events: Sequence[Event]) -> None:
+        writes.append(seq)
+        real_write(seq, events)
+
+    rt._store.write = counting  # type: ignore[method-assign]
+    return writes
+
+
+async def test_read_model_writes_are_coalesced_over_the_delay(tmp_path: Path) -> None:
+    cmds = make_commands(60, 24)
+    async with crashing(tmp_path / "d", history_delay_ms=200.0) as rt:
+        writes = _count_store_writes(rt)
+        started = time.monotonic()
+        for cmd in cmds[:30]:  # one at a time: thirty batches
+            await rt.submit(cmd)
+        if time.monotonic() - started < 0.15:  # (a stalled machine may write in between)
+            assert writes == []
+        await _until(lambda: writes, "the delayed read-model write")
+        assert writes == [30]  # everything that waited, in one transaction
+    async with crashing(tmp_path / "e", history_max_events=1) as rt:
+        writes = _count_store_writes(rt)
+        for cmd in cmds[:20]:
+            await rt.submit(cmd)
+        # enough events piled up: each batch is written before the next one is delivered
+        assert len(writes) >= 10 and writes == sorted(writes)
+    assert state_of(tmp_path / "d")[0] == expected_hash(cmds[:30])
 
 
 async def test_a_failed_read_model_write_stops_the_runtime(tmp_path: Path) -> None:

@@ -65,16 +65,16 @@ async def test_depth_diffs_on_any_snapshot_give_the_book(ws_server: ServerProces
     ws = await WsClient.open(ws_server.ws_url)
     snapshots: list[dict[str, Any]] = []
 
-    async def snapper() -> None:
-        for _ in range(12):
-            await asyncio.sleep(rnd.uniform(0, 0.08))
+    async def snapper(trading: asyncio.Future[list[None]]) -> None:
+        while not trading.done():  # all along the way, however fast the trading goes
+            await asyncio.sleep(rnd.uniform(0, 0.01))
             snapshots.append((await rests[0].get("/api/spot/v1/market/depth", query))["data"])
 
     try:
         await ws.subscribe(INCREASE)
         snapshots.append((await rests[0].get("/api/spot/v1/market/depth", query))["data"])
-        workers = [trader(r, random.Random(rnd.random()), 60) for r in rests]
-        await asyncio.gather(snapper(), *workers)
+        trading = asyncio.gather(*(trader(r, random.Random(rnd.random()), 60) for r in rests))
+        await asyncio.gather(snapper(trading), trading)
         final = (await rests[0].get("/api/spot/v1/market/depth", query))["data"]
         frames = await ws.drain()
     finally:
