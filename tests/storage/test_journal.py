@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import os
 import random
 from pathlib import Path
@@ -7,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from openweex.storage import journal as journal_mod
+from openweex.storage.frames import frame_lists
 from openweex.storage.journal import (
     FRAME_HEADER_SIZE,
+    PREALLOCATE,
     SEGMENT_HEADER_SIZE,
     Journal,
     JournalCorrupt,
@@ -37,6 +40,17 @@ def write_journal(data_dir: Path, batches: list[list[tuple[int, bytes]]], **kw: 
 def only_segment(data_dir: Path) -> Path:
     (seg,) = sorted((data_dir / "journal").glob("journal-*.log"))
     return seg
+
+
+def crash_and_reopen(jr: Journal, data_dir: Path) -> Journal:
+    """Drop ``jr``'s files the way a killed process does (nothing cut or closed cleanly),
+    then open the journal again."""
+    for fd in (jr._fd, jr._lock_fd):
+        if fd is not None:
+            os.close(fd)
+    jr._fd = jr._lock_fd = None
+    jr._closed = True
+    return Journal.open(data_dir)
 
 
 def frame_offsets(first: int, last: int) -> list[int]:
@@ -108,11 +122,18 @@ def test_one_write_and_one_fsync_per_batch(tmp_path: Path, monkeypatch: pytest.M
     writes: list[int] = []
     real_write = os.write
 
+    real_pwrite = os.pwrite
+
     def counting_write(fd: int, data: bytes) -> int:
         writes.append(fd)
         return real_write(fd, data)
 
+    def counting_pwrite(fd: int, data: bytes, offset: int) -> int:
+        writes.append(fd)
+        return real_pwrite(fd, data, offset)
+
     monkeypatch.setattr(os, "write", counting_write)
+    monkeypatch.setattr(os, "pwrite", counting_pwrite)
     fsyncs.clear()
     jr.append_batch(records(2, 65))
     assert len(writes) == 1
@@ -186,12 +207,63 @@ def test_zeros_or_garbage_at_the_end_are_cut(tmp_path: Path, tail: bytes | str) 
     with seg.open("ab") as fh:
         fh.write(junk)
     with Journal.open(tmp_path) as jr:
-        assert jr.torn_tail is not None
-        assert jr.torn_tail.offset == size
-        assert jr.torn_tail.dropped_bytes == len(junk)
+        if junk.strip(b"\x00"):
+            assert jr.torn_tail is not None
+            assert jr.torn_tail.offset == size
+            assert jr.torn_tail.dropped_bytes == len(junk)
+        else:  # zeros are what the journal writes ahead of its records: not a torn write
+            assert jr.torn_tail is None
         assert jr.last_seq == 4
         assert list(jr.read_from(1)) == records(1, 4)
     assert seg.stat().st_size == size
+
+
+def test_the_segment_being_written_is_zero_filled_ahead(tmp_path: Path) -> None:
+    jr = write_journal(tmp_path, [records(1, 4), records(5, 9)])
+    seg = only_segment(tmp_path)
+    end = SEGMENT_HEADER_SIZE + sum(len(encode_frame(*r)) for r in records(1, 9))
+    data = seg.read_bytes()
+    assert len(data) == SEGMENT_HEADER_SIZE + PREALLOCATE  # the first batch wrote the zeros
+    assert not data[end:].strip(b"\x00")
+    # a crash now: the next open finds the records, cuts the zeros, reports nothing torn
+    jr2 = crash_and_reopen(jr, tmp_path)
+    assert jr2.torn_tail is None and jr2.last_seq == 9
+    assert seg.stat().st_size == end
+    jr2.append_batch(records(10, 12))  # ... and continues in place, zero-filling again
+    assert seg.stat().st_size == end + PREALLOCATE
+    jr2.close()  # a clean close leaves the file exact
+    assert seg.stat().st_size == end + sum(len(encode_frame(*r)) for r in records(10, 12))
+    with Journal.open(tmp_path) as jr3:
+        assert list(jr3.read_from(1)) == records(1, 12)
+
+
+def test_a_torn_write_into_the_zeros_is_a_torn_tail(tmp_path: Path) -> None:
+    jr = write_journal(tmp_path, [records(1, 4)])
+    seg = only_segment(tmp_path)
+    end = SEGMENT_HEADER_SIZE + sum(len(encode_frame(*r)) for r in records(1, 4))
+    frame = encode_frame(5, payload(5))
+    with seg.open("r+b") as fh:  # half of the next record landed, the zeros after it stay
+        fh.seek(end)
+        fh.write(frame[: len(frame) // 2])
+    jr2 = crash_and_reopen(jr, tmp_path)
+    assert jr2.torn_tail is not None and jr2.torn_tail.offset == end
+    assert jr2.last_seq == 4 and seg.stat().st_size == end
+    jr2.close()
+
+
+def test_rotation_leaves_earlier_segments_exact(tmp_path: Path) -> None:
+    jr = write_journal(tmp_path, [records(s, s + 2) for s in range(1, 300, 3)], segment_size=600)
+    paths = jr.segment_paths()
+    assert len(paths) > 3
+    for path in paths[:-1]:
+        data = path.read_bytes()
+        assert data[-1:] != b"" and len(data) <= 600
+        first = int(path.name[8:-4])
+        got = list(frame_lists(io.BytesIO(data), SEGMENT_HEADER_SIZE, len(data), first))
+        assert sum(len(chunk) for _, chunk in got) > 0  # every byte is a record: no zeros
+    jr.close()
+    with Journal.open(tmp_path, verify="last") as jr2:
+        assert [r[0] for r in jr2.read_from(1)] == list(range(1, 301))
 
 
 def test_flipped_byte_in_middle_record_is_corruption(tmp_path: Path) -> None:
@@ -341,10 +413,10 @@ def test_write_failure_is_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     jr = Journal.open(tmp_path)
     jr.append_batch(records(1, 2))
 
-    def disk_full(fd: int, data: bytes) -> None:
+    def disk_full(fd: int, data: bytes, offset: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(journal_mod, "write_all", disk_full)
+    monkeypatch.setattr(journal_mod, "write_all_at", disk_full)
     with pytest.raises(JournalFatal, match="No space"):
         jr.append_batch(records(3, 3))
     monkeypatch.undo()

@@ -39,6 +39,15 @@ def write_all(fd: int, data: bytes | memoryview) -> None:
         view = view[written:]
 
 
+def write_all_at(fd: int, data: bytes | memoryview, offset: int) -> None:
+    """Write every byte of ``data`` to ``fd`` at file ``offset`` (``os.pwrite`` may write less)."""
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view = view[written:]
+        offset += written
+
+
 def atomic_write(path: str | os.PathLike[str], data: bytes, *, fsync: FsyncFn = os.fsync) -> None:
     """Replace ``path`` with ``data`` atomically and durably.
 

@@ -13,11 +13,18 @@ Invariants:
   in ``1 .. 2**64 - 1``; ``last_seq`` is 0 for a journal that never held a record, and
   ``first seq - 1`` of a journal that starts with an empty segment (see :meth:`begin_at`).
 * :meth:`Journal.append_batch` writes a whole batch with one ``write`` and makes it durable
-  with one ``fsync`` before returning (group commit). A batch never spans two segments: the
-  journal rotates to a new segment before a batch that would push the current one past
+  with one ``fdatasync`` before returning (group commit). A batch never spans two segments:
+  the journal rotates to a new segment before a batch that would push the current one past
   ``segment_size`` (a single oversized batch may exceed it).
-* Segments other than the last are complete: a batch is fsynced before the next segment is
-  created, and creating a segment fsyncs the file and its directory.
+* The segment being written is zero-filled ahead of the records (:data:`PREALLOCATE` bytes at
+  a time, in the same write as a batch). A batch then overwrites blocks that already exist,
+  so its ``fdatasync`` flushes just those blocks: the file's size and block map do not change
+  and the filesystem has no metadata to commit, which keeps an append's sync short and
+  independent of other files' writes. The zeros after the last record are not a torn tail
+  (a zero frame header never checks out); :meth:`Journal.open` cuts them silently.
+* Segments other than the last are complete and exact: before the journal rotates, the
+  current segment is cut to its last record and fsynced; creating a segment fsyncs the file
+  and its directory. A clean :meth:`Journal.close` also cuts the zeros.
 * Any ``OSError`` while writing or syncing makes the journal failed: the error is re-raised as
   :class:`JournalFatal` and every later call raises :class:`JournalFatal` too. After a failed
   fsync the kernel may have dropped the dirty pages, so nothing written can be trusted.
@@ -52,7 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from openweex.storage.files import FsyncFn, fsync_dir, write_all
+from openweex.storage.files import FsyncFn, fsync_dir, write_all, write_all_at
 from openweex.storage.frames import (
     FRAME_HEADER_SIZE,
     MAX_RECORD_SIZE,
@@ -93,6 +100,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_SEGMENT_SIZE = 16 * 1024 * 1024  # bounds what a start validates up front
+PREALLOCATE = 1024 * 1024  # zeros written ahead of the records of the segment being written
 JOURNAL_DIRNAME = "journal"
 Verify = Literal["all", "last"]
 
@@ -143,6 +151,7 @@ class _Segment:
 class _Options:
     segment_size: int
     fsync: FsyncFn
+    datasync: FsyncFn  # appends: the data (and the size, if it changed), not the timestamps
     read_only: bool
 
 
@@ -179,7 +188,8 @@ def _scan_segment(
             if not is_last or isinstance(bad, OutOfOrder):
                 raise _corrupt(path, bad) from None
             fh.seek(bad.offset)
-            later = later_valid_frame(fh.read(), seg.last_seq)
+            rest = fh.read()
+            later = later_valid_frame(rest, seg.last_seq)
             if later is not None:
                 raise JournalCorrupt(
                     f"journal corrupt: {path} at byte offset {bad.offset}: {bad.reason}, "
@@ -188,6 +198,8 @@ def _scan_segment(
             if not opts.read_only:
                 _truncate(path, bad.offset, opts.fsync)
             seg.size = bad.offset
+            if not rest.strip(b"\x00"):
+                return seg, None  # the zeros written ahead of the records: nothing was torn
             return seg, TornTail(path, bad.offset, size - bad.offset, bad.reason)
     return seg, None
 
@@ -306,6 +318,7 @@ class Journal:
         self._opts = opts
         self._lock_fd = lock_fd
         self._fd: int | None = None
+        self._allocated = 0  # the size of the file behind _fd: its records, then zeros
         self._failed: BaseException | None = None
         self._closed = False
         self._mutex = threading.Lock()
@@ -325,16 +338,18 @@ class Journal:
         """Open (or create) ``<data_dir>/journal``, validating the segments.
 
         ``verify="all"`` checks every segment now; ``"last"`` only the last one, the others
-        when they are read. ``fsync`` replaces ``os.fsync`` for every file and directory sync
-        (tests inject failures through it). ``read_only`` changes nothing on disk: a torn tail
-        is reported but not cut (reads stop before it) and appends are refused. Raises
+        when they are read. ``fsync`` replaces ``os.fsync`` for every file and directory sync,
+        and ``os.fdatasync`` for appends (tests inject failures through it). ``read_only``
+        changes nothing on disk: a torn tail is reported but not cut (reads stop before it)
+        and appends are refused. Raises
         :class:`JournalCorrupt` on damage that is not a torn tail, :class:`JournalError` if
         another process holds the journal, ``OSError`` if the files cannot be read, created
         or synced.
         """
         if segment_size <= SEGMENT_HEADER_SIZE:
             raise ValueError("segment_size is too small")
-        opts = _Options(segment_size, fsync, read_only)
+        datasync = os.fdatasync if fsync is os.fsync else fsync
+        opts = _Options(segment_size, fsync, datasync, read_only)
         jdir = Path(data_dir) / JOURNAL_DIRNAME
         if not jdir.is_dir():
             if read_only:
@@ -417,14 +432,20 @@ class Journal:
             if not 1 <= records[0][0] <= records[-1][0] <= MAX_SEQ:
                 raise ValueError("seqs must be in 1 .. 2**64 - 1")
             data = encode_frames(records, expect)
+            size = len(data)
             try:
-                fd = self._writable_fd(len(data), records[0][0])
-                write_all(fd, data)
-                self._opts.fsync(fd)
+                fd = self._writable_fd(size, records[0][0])
+                seg = self._segments[-1]
+                end = seg.size + size
+                if end > self._allocated:
+                    ahead = max(end, min(seg.size + PREALLOCATE, self._opts.segment_size))
+                    data += bytes(ahead - end)
+                    self._allocated = ahead
+                write_all_at(fd, data, seg.size)
+                self._opts.datasync(fd)
             except OSError as exc:
                 raise self._fail(exc) from exc
-            seg = self._segments[-1]
-            seg.size += len(data)
+            seg.size = end
             seg.last_seq = records[-1][0]
 
     def begin_at(self, first_seq: int) -> None:
@@ -452,17 +473,28 @@ class Journal:
             seg.last_seq >= seg.first_seq and seg.size + nbytes > self._opts.segment_size
         )
         if seg is None or must_rotate:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+            self._close_segment()
             self._create_segment(first_seq)
         if self._fd is None:
-            self._fd = os.open(self._segments[-1].path, os.O_WRONLY | os.O_APPEND)
+            self._fd = os.open(self._segments[-1].path, os.O_WRONLY)
+            self._allocated = os.fstat(self._fd).st_size
         return self._fd
+
+    def _close_segment(self) -> None:
+        """Close the segment being written, cut to its last record (durably)."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            if self._allocated > self._segments[-1].size:
+                os.ftruncate(fd, self._segments[-1].size)
+                self._opts.fsync(fd)
+        finally:
+            os.close(fd)
 
     def _create_segment(self, first_seq: int) -> None:
         path = self._dir / segment_name(first_seq)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             write_all(fd, segment_header(first_seq))
             self._opts.fsync(fd)
@@ -470,6 +502,7 @@ class Journal:
             os.close(fd)
             raise
         self._fd = fd
+        self._allocated = SEGMENT_HEADER_SIZE
         self._segments.append(_Segment(path, first_seq, first_seq - 1, SEGMENT_HEADER_SIZE))
         fsync_dir(self._dir, fsync=self._opts.fsync)
 
@@ -541,14 +574,26 @@ class Journal:
             return dropped
 
     def close(self) -> None:
-        """Release the files; idempotent. Everything appended is already durable."""
+        """Release the files; idempotent. Everything appended is already durable.
+
+        The zeros written ahead of the last record are cut (unless the journal failed: the
+        next open cuts them).
+        """
         with self._mutex:
+            if self._closed:
+                return
             self._closed = True
-            for fd in (self._fd, self._lock_fd):
-                if fd is not None:
-                    os.close(fd)
-            self._fd = None
-            self._lock_fd = None
+            try:
+                if self._failed is None:
+                    self._close_segment()
+            except OSError as exc:
+                log.warning("journal: could not cut the preallocated end of a segment: %s", exc)
+            finally:
+                for fd in (self._fd, self._lock_fd):
+                    if fd is not None:
+                        os.close(fd)
+                self._fd = None
+                self._lock_fd = None
 
     def __enter__(self) -> Journal:
         return self
