@@ -13,7 +13,8 @@ once per connection).
    orders frame (``s`` = 1) arrives, relative to the ack (negative: before the ack, which is
    the normal case since the runtime queues events before the response is written).
 
-2. Public fan-out. ``--subscribers`` WebSocket clients in a separate process subscribe to
+2. Public fan-out. ``--subscribers`` WebSocket clients in a separate process (on uvloop,
+   like the server) subscribe to
    ``spot@public.deals.v3.api@BTCUSDT`` (``--channels deals,depth,ticker`` adds the
    symbol's increase.depth and bookTicker channels: three frames per trade). The load
    generator sends market buys of one lot into a deep resting ask book (one trade per
@@ -246,10 +247,9 @@ class Subscriber(asyncio.Protocol):
         self.buf = bytearray()
         self.upgraded = False
         self.acked = False
-        self.transport: asyncio.Transport | None = None
+        self.transport: Any = None  # asyncio's or uvloop's (not an asyncio.Transport)
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+    def connection_made(self, transport: Any) -> None:
         self.transport = transport
         transport.write(
             f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nUpgrade: websocket\r\n"
@@ -331,7 +331,10 @@ async def child_main(url: str, n: int, channels: list[str]) -> None:
         transports.append(tr)
         while stats.ready < len(transports) - 50:  # at most 50 handshakes in flight
             await asyncio.sleep(0.005)
+    deadline = time.monotonic() + 60
     while stats.ready < n:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {stats.ready} of {n} subscribers are ready")
         await asyncio.sleep(0.01)
     print("ready", flush=True)
     line = await asyncio.to_thread(sys.stdin.readline)
@@ -397,6 +400,15 @@ async def reference_main(rate: float, channels: list[str]) -> None:
             for frame in reference_frames(channels, i):
                 broadcast(subscribed, frame)
             i += 1
+
+
+def _loop_factory() -> Any:
+    """uvloop's event loop where installed (the server uses it too), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def spawn(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
@@ -522,10 +534,12 @@ def main() -> None:
     if role == "reference":  # its closing handshakes race the clients' exit at the end
         logging.getLogger("asyncio").setLevel(logging.ERROR)
     if len(sys.argv) > 1 and sys.argv[1] == "child":
-        asyncio.run(child_main(sys.argv[2], int(sys.argv[3]), sys.argv[4].split(",")))
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(child_main(sys.argv[2], int(sys.argv[3]), sys.argv[4].split(",")))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "reference":
-        asyncio.run(reference_main(float(sys.argv[2]), sys.argv[3].split(",")))
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(reference_main(float(sys.argv[2]), sys.argv[3].split(",")))
         return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--rate", type=float, default=1000, help="private: orders per second")

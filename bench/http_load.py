@@ -4,6 +4,12 @@ Used by ``bench_http.py`` in a separate process (pinned to its own core) when ``
 installed, and always for the fixed-rate latency case. Requests are pre-built bytes; a
 request factory may build a fresh one per send (e.g. signed with the current timestamp).
 
+The fixed-rate case is not asyncio: a single loop over non-blocking sockets and ``epoll``,
+with every request built (and signed for its due time) before the run, sleeping until a
+millisecond before the next request is due and polling from there. asyncio's timers wake
+up to a millisecond late and its streams add tens of microseconds per request, which is
+the size of what this case measures.
+
 Run as a worker: ``python bench/http_load.py SPEC.json`` prints one JSON result line.
 SPEC: ``{"host", "port", "connections", "seconds", "rate" (0: closed loop), "requests":
 [raw request strings], "sign": optional {"key", "secret", "passphrase", "path", "bodies"}}``.
@@ -15,10 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
+import gc
 import hashlib
 import hmac
 import itertools
 import json
+import select
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -54,15 +64,16 @@ class Conn:
         self.writer.close()
 
 
-def signer(sign: dict[str, Any], host: str) -> Callable[[int], bytes]:
-    """A factory of order requests signed with the current time (body ``n`` of the list)."""
+def signer(sign: dict[str, Any], host: str) -> Callable[..., bytes]:
+    """A factory of order requests (body ``n`` of the list) signed with the current time, or
+    with the wall-clock time ``at`` (seconds) when given."""
     bodies = [b.encode() for b in sign["bodies"]]
     key, secret, passphrase = sign["key"], sign["secret"].encode(), sign["passphrase"]
     path = sign["path"]
 
-    def build(n: int) -> bytes:
+    def build(n: int, at: float | None = None) -> bytes:
         body = bodies[n % len(bodies)]
-        ts = str(time.time_ns() // 1_000_000)
+        ts = str(time.time_ns() // 1_000_000 if at is None else int(at * 1000))
         mac = hmac.new(secret, (ts + "POST" + path).encode() + body, hashlib.sha256)
         sig = base64.b64encode(mac.digest()).decode()
         head = (
@@ -102,31 +113,71 @@ async def closed_loop(
     return {"requests": len(latencies), "errors": errors, "seconds": elapsed, "lat": latencies}
 
 
-async def open_loop(
+def _response_done(buf: bytes) -> bool:
+    """Does ``buf`` hold a whole response (headers and a Content-Length body)?"""
+    head_end = buf.find(b"\r\n\r\n")
+    if head_end < 0:
+        return False
+    length = 0
+    for line in buf[:head_end].split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    return len(buf) - head_end - 4 >= length
+
+
+def open_loop(
     host: str, port: int, connections: int, seconds: float, rate: float, make: Any
 ) -> dict[str, Any]:
-    """Requests due at a fixed rate, spread over ``connections``; latency from the due time."""
-    conns = [await Conn.open(host, port) for _ in range(connections)]
+    """Requests due at a fixed rate on the first free connection; latency from the due time
+    (a request that waits for a free connection waits on the clock: no coordinated omission).
+    """
     total = int(seconds * rate)
+    lead = 0.2  # building the requests and connecting happen before the first one is due
+    wall_start = time.time() + lead + total * 2e-5
+    requests = [make(k, wall_start + k / rate) for k in range(total)]
+    socks = []
+    poller = select.epoll()
+    for _ in range(connections):
+        sock = socket.create_connection((host, port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        poller.register(sock.fileno(), select.EPOLLIN)
+        socks.append(sock)
+    by_fd = {sock.fileno(): sock for sock in socks}
+    free = list(socks)
+    busy: dict[int, tuple[float, bytearray]] = {}  # fd -> (due time, response so far)
+    waiting: collections.deque[int] = collections.deque()  # due requests without a connection
     latencies: list[float] = []
     errors = 0
-    start = time.perf_counter() + 0.05
-
-    async def run(i: int, conn: Conn) -> None:
-        nonlocal errors
-        for k in range(i, total, connections):
-            due = start + k / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            status = await conn.exchange(make(k))
-            latencies.append(time.perf_counter() - due)
-            errors += status != 200
-
-    await asyncio.gather(*(run(i, c) for i, c in enumerate(conns)))
-    elapsed = time.perf_counter() - start
-    for c in conns:
-        c.close()
+    clock = time.perf_counter
+    start = clock() + (wall_start - time.time())
+    k = 0
+    while len(latencies) < total:
+        now = clock()
+        while k < total and start + k / rate <= now:
+            waiting.append(k)
+            k += 1
+        while waiting and free:
+            j = waiting.popleft()
+            sock = free.pop()
+            sock.sendall(requests[j])
+            busy[sock.fileno()] = (start + j / rate, bytearray())
+        until = (start + k / rate if k < total else now + 1.0) - clock()
+        for fd, _ in poller.poll(until - 0.001 if until > 0.0015 else 0):
+            sock = by_fd[fd]
+            data = sock.recv(65536)
+            if not data:
+                raise ConnectionError("the server closed a connection")
+            due, buf = busy[fd]
+            buf += data
+            if _response_done(bytes(buf)):
+                latencies.append(clock() - due)
+                errors += buf[9:12] != b"200"
+                del busy[fd]
+                free.append(sock)
+    elapsed = clock() - start
+    for sock in socks:
+        sock.close()
     return {"requests": len(latencies), "errors": errors, "seconds": elapsed, "lat": latencies}
 
 
@@ -137,14 +188,14 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
     else:
         raws = [r.encode("latin-1") for r in spec["requests"]]
 
-        def make(n: int) -> bytes:
+        def make(n: int, at: float | None = None) -> bytes:
             return raws[n % len(raws)]
 
     if spec.get("rate"):
-        coro = open_loop(host, port, spec["connections"], spec["seconds"], spec["rate"], make)
+        gc.disable()  # a collection in the middle of the run would show up as latency
+        result = open_loop(host, port, spec["connections"], spec["seconds"], spec["rate"], make)
     else:
-        coro = closed_loop(host, port, spec["connections"], spec["seconds"], make)
-    result = asyncio.run(coro)
+        result = asyncio.run(closed_loop(host, port, spec["connections"], spec["seconds"], make))
     lat = sorted(result.pop("lat"))
     for pct in (50, 99):
         result[f"p{pct}"] = lat[min(len(lat) - 1, int(pct / 100 * len(lat)))] if lat else None
