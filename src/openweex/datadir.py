@@ -75,8 +75,7 @@ def opened(data_dir: Path, markets: Markets) -> Iterator[Runtime]:
     try:
         yield rt
     finally:
-        rt.journal.close()
-        rt.store.close()
+        rt.close_files()
 
 
 # --------------------------------------------------------------------------- check

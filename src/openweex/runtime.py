@@ -19,11 +19,13 @@ thread path takes over by itself. A slow disk turns this off: while the recent j
 average more than ``inline_max_ms`` (an fsync that blocks the loop that long would stall
 every request), every batch goes to the thread.
 
-Read models are written after the responses went out, and coalesced: the events of
-delivered batches wait in memory and are written in one transaction once the oldest of them
-waited ``history_delay_ms`` or ``history_max_events`` of them piled up, and whenever anything
-reads :attr:`Runtime.store` (so a history query always sees every change that was
-acknowledged before it). One transaction per delivered batch would be one SQLite commit per
+Read models are written after the responses went out, coalesced, and on a thread of their
+own: the events of delivered batches wait in memory until the oldest of them waited
+``history_delay_ms`` or ``history_max_events`` of them piled up, and then go to the
+read-model writer thread as one transaction (SQLite does its part of the work without the
+GIL, next to the event loop). Whatever reads :attr:`Runtime.store` first hands over what
+waits and waits until the writer wrote it all, so a history query always sees every change
+that was acknowledged before it. One transaction per delivered batch would be one SQLite commit per
 order under light load: the write-ahead log then grows by several pages per order, and the
 checkpoints that copy it back compete with the journal's fsyncs for the disk (measured: a
 journal fsync stalled for 45 ms about once a second at 1,000 orders/s).
@@ -49,6 +51,8 @@ import asyncio
 import contextlib
 import gc
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -127,7 +131,8 @@ class Runtime:
         self.snapshots = snapshots
         self._store = store
         self._history: list[Event] = []  # events delivered but not yet in the read models
-        self._history_written = journal.last_seq  # the last seq in the read models
+        self._history_written = journal.last_seq  # the last seq handed to the writer
+        self._writer: HistoryWriter | None = None  # started by the first write
         self._history_since = 0.0  # monotonic time the oldest unwritten batch was delivered
         self.history_delay_s = history_delay_ms / 1000
         self.history_max_events = history_max_events
@@ -152,6 +157,7 @@ class Runtime:
         self._snapshot_lock = asyncio.Lock()
         self._snapshot_task: asyncio.Task[int] | None = None
         self.fatal: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop run() runs on
         self.recovery: RecoveryReport | None = None
 
     # -- opening -------------------------------------------------------------------------
@@ -169,27 +175,64 @@ class Runtime:
 
     @property
     def store(self) -> HistoryStore:
-        """The read models, with every delivered event written (read-your-writes)."""
-        if self.applied_seq != self._history_written:
-            self.flush_history()
+        """The read models, with every delivered event written (read-your-writes).
+
+        Blocks until the writer thread wrote everything delivered so far; raises
+        :class:`RuntimeStopped` if a read-model write failed.
+        """
+        self.flush_history()
+        if self._writer is not None:
+            try:
+                self._writer.wait()
+            except Exception as exc:
+                self._fail(exc, [])
+                raise RuntimeStopped(f"the exchange stopped: {exc}") from exc
         return self._store
 
     def flush_history(self) -> None:
-        """Write the events of the delivered batches to the read models (one transaction).
+        """Hand the events of the delivered batches to the read-model writer (one transaction).
 
-        A failure is fatal like a journal failure: the runtime stops (the batches are
-        durable, recovery writes their events again) and :class:`RuntimeStopped` is raised.
+        A failed write is fatal like a journal failure: the runtime stops (the batches are
+        durable, recovery writes their events again); it is raised as
+        :class:`RuntimeStopped` here or by :attr:`store` once it is known.
         """
-        events, self._history = self._history, []
+        writer = self._writer
+        if writer is not None and writer.error is not None:
+            self._fail(writer.error, [])
+        if self.fatal is not None:
+            raise RuntimeStopped(f"the exchange stopped: {self.fatal}")
         seq = self.applied_seq
-        if seq == self._history_written or self.fatal is not None:
+        if seq == self._history_written:
             return
-        try:
-            self._store.write(seq, events)
-            self._history_written = seq
-        except Exception as exc:
+        events, self._history = self._history, []
+        if writer is None:
+            writer = self._writer = HistoryWriter(self._store, self._writer_failed)
+        writer.put(seq, events)
+        self._history_written = seq
+
+    def _writer_failed(self, exc: BaseException) -> None:
+        """Called on the writer thread after a failed write: stop the runtime on its loop."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop is closing: finish() reports it
+                loop.call_soon_threadsafe(self._stop_for, exc)
+
+    def _stop_for(self, exc: BaseException) -> None:
+        if self.fatal is None:
             self._fail(exc, [])
-            raise RuntimeStopped(f"the exchange stopped: {exc}") from exc
+
+    def close_files(self) -> None:
+        """Write what the read models still miss, stop their writer, close journal and store.
+
+        What :meth:`finish` does after the final snapshot; also the end of a runtime that
+        only recovered or that ended like a crash (no snapshot).
+        """
+        with contextlib.suppress(RuntimeStopped):  # logged and recorded as fatal already
+            _ = self.store
+        if self._writer is not None:
+            self._writer.close()
+        self.journal.close()
+        self._store.close()
 
     def subscribe(self, fn: Subscriber) -> None:
         """Call ``fn(seq, command, result, events)`` for every durable command, in order."""
@@ -237,6 +280,7 @@ class Runtime:
     # -- the flusher ---------------------------------------------------------------------
     async def run(self) -> None:
         """The flusher loop; runs until :meth:`close` and the queue is drained (or a failure)."""
+        self._loop = asyncio.get_running_loop()
         batch: list[Pending] = []
         write: asyncio.Future[BaseException | None] | None = None
         try:
@@ -398,6 +442,7 @@ class Runtime:
                 fut.set_exception(RuntimeStopped(f"the exchange stopped: {exc}"))
         self._pending = []
         self._closing = True
+        self._wake_up()  # an idle flusher returns
 
     # -- snapshots -----------------------------------------------------------------------
     def _due_snapshot(self) -> bool:
@@ -472,9 +517,56 @@ class Runtime:
             await asyncio.wait([self._snapshot_task])
         if self.fatal is None:
             await self.snapshot()
-            self._flush_history_logged()
-        self.journal.close()
-        self._store.close()
+        self.close_files()
+
+
+class HistoryWriter:
+    """Writes read-model transactions, in order, on a thread of its own.
+
+    :meth:`put` never blocks; :meth:`wait` blocks until everything put was written and
+    raises the first write error (after which nothing more is written: the runtime stops
+    and recovery writes those events again). ``on_error`` is called on the writer thread.
+    """
+
+    def __init__(self, store: HistoryStore, on_error: Callable[[BaseException], None]) -> None:
+        self._store = store
+        self._on_error = on_error
+        self._queue: queue.SimpleQueue[tuple[int, list[Event]] | None] = queue.SimpleQueue()
+        self._done = threading.Condition()
+        self._outstanding = 0
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="read-models", daemon=True)
+        self._thread.start()
+
+    def put(self, seq: int, events: list[Event]) -> None:
+        with self._done:
+            self._outstanding += 1
+        self._queue.put((seq, events))
+
+    def wait(self) -> None:
+        with self._done:
+            while self._outstanding:
+                self._done.wait()
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        """Stop the thread once it wrote everything put before."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self._store.write(*item)
+                except Exception as exc:
+                    self.error = exc
+                    self._on_error(exc)
+            with self._done:
+                self._outstanding -= 1
+                if not self._outstanding:
+                    self._done.notify_all()
 
 
 def open_store(data_dir: Path, markets: Markets) -> SqliteStore:

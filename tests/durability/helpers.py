@@ -216,8 +216,7 @@ async def crashing(data_dir: Path, **kwargs: Any) -> AsyncIterator[KeepTs]:
     await asyncio.sleep(0)
     if rt._snapshot_task is not None:
         await asyncio.wait([rt._snapshot_task])
-    rt.journal.close()
-    rt.store.close()
+    rt.close_files()
 
 
 def open_closed(data_dir: Path, **kwargs: Any) -> KeepTs:
@@ -228,8 +227,7 @@ def open_closed(data_dir: Path, **kwargs: Any) -> KeepTs:
 
 
 def close(rt: Runtime) -> None:
-    rt.journal.close()
-    rt.store.close()
+    rt.close_files()
 
 
 def state_of(data_dir: Path, **kwargs: Any) -> tuple[str, dict[str, list[list[Any]]]]:

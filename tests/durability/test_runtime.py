@@ -148,13 +148,16 @@ async def test_read_models_are_written_after_the_response_and_read_your_writes(
     assert rows["orders"]
 
 
-def _count_store_writes(rt: Runtime) -> list[int]:
-    """The seqs of the read-model transactions ``rt`` writes from now on."""
+def _count_store_writes(rt: Runtime, threads: list[int] | None = None) -> list[int]:
+    """The seqs of the read-model transactions ``rt`` writes from now on (and the threads
+    that write them, in ``threads``)."""
     writes: list[int] = []
     real_write = rt._store.write
 
     def counting(seq: int, events: Sequence[Event]) -> None:
         writes.append(seq)
+        if threads is not None:
+            threads.append(threading.get_ident())
         real_write(seq, events)
 
     rt._store.write = counting  # type: ignore[method-assign]
@@ -163,15 +166,17 @@ def _count_store_writes(rt: Runtime) -> list[int]:
 
 async def test_read_model_writes_are_coalesced_over_the_delay(tmp_path: Path) -> None:
     cmds = make_commands(60, 24)
+    threads: list[int] = []
     async with crashing(tmp_path / "d", history_delay_ms=200.0) as rt:
-        writes = _count_store_writes(rt)
+        writes = _count_store_writes(rt, threads)
         started = time.monotonic()
         for cmd in cmds[:30]:  # one at a time: thirty batches
             await rt.submit(cmd)
         if time.monotonic() - started < 0.15:  # (a stalled machine may write in between)
             assert writes == []
         await _until(lambda: writes, "the delayed read-model write")
-        assert writes == [30]  # everything that waited, in one transaction
+        assert writes == [30]  # everything that waited, in one transaction ...
+        assert threads[0] != threading.get_ident()  # ... written next to the event loop
     async with crashing(tmp_path / "e", history_max_events=1) as rt:
         writes = _count_store_writes(rt)
         for cmd in cmds[:20]:

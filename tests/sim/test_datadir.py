@@ -24,8 +24,7 @@ def state_hash(data_dir: Path) -> str:
         rt.exchange.check_invariants()
         return rt.exchange.state_hash()
     finally:
-        rt.journal.close()
-        rt.store.close()
+        rt.close_files()
 
 
 @pytest.fixture
