@@ -4,10 +4,9 @@ Every state change goes through :meth:`Runtime.submit`. The runtime stamps the c
 the time (ms), gives it the next sequence number and queues it. A flusher task writes all
 queued commands to the journal with one write and one fsync (group commit: everything that
 arrived while the previous fsync ran goes into the next one), then applies them to the engine
-in sequence order, writes their events to the read models, and only then resolves the
-callers' futures and hands the events to subscribers (the WebSocket hub). So no response and
-no event about a change leaves before the change is on disk, and a read of live engine state
-never shows a change that is not durable.
+in sequence order, resolves the callers' futures and hands the events to subscribers (the
+WebSocket hub). So no response and no event about a change leaves before the change is on
+disk, and a read of live engine state never shows a change that is not durable.
 
 The flusher is pipelined: as soon as batch N is durable, the commands that queued up meanwhile
 (batch N+1) go to the journal on a worker thread while batch N is applied on the event loop.
@@ -17,7 +16,10 @@ on the event loop itself: under light load that saves two thread hand-offs per c
 fsync is the whole wait), while under load batches grow past the limit and the overlapped
 thread path takes over by itself. A slow disk turns this off: while the recent journal writes
 average more than ``inline_max_ms`` (an fsync that blocks the loop that long would stall
-every request), every batch goes to the thread.
+every request), every batch goes to the thread. When the flusher is idle (nothing queued, no
+write in flight), a submitted command does not even wait for it: the caller's task journals,
+fsyncs, applies and publishes it directly (at most one command per event-loop iteration; the
+rest of a burst queues up behind it and shares one fsync).
 
 Read models are written after the responses went out, coalesced, and on a thread of their
 own: the events of delivered batches wait in memory until the oldest of them waited
@@ -54,7 +56,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -151,6 +153,7 @@ class Runtime:
         self._last_stamp = exchange.last_ts
         self._pending: list[Pending] = []
         self._wake: asyncio.Future[None] | None = None  # the idle flusher waits on it
+        self._went_now = False  # a command took the direct path in this loop iteration
         self._subscribers: list[Subscriber] = []
         self._batch_subscribers: list[Callable[[int], None]] = []
         self._closing = False
@@ -272,10 +275,48 @@ class Runtime:
             raise RuntimeStopped("the exchange is shutting down")
         cmd = self.stamp(cmd)
         self.seq += 1
+        payload = codec.encode(cmd)
+        wake = self._wake
+        if (
+            wake is not None
+            and not wake.done()
+            and not self._went_now
+            and self.inline_batch > 0
+            and self.write_seconds <= self.inline_max_s
+        ):
+            return self._submit_now(self.seq, cmd, payload)
         fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._pending.append((self.seq, cmd, codec.encode(cmd), fut))
+        self._pending.append((self.seq, cmd, payload, fut))
         self._wake_up()
         return await fut
+
+    def _submit_now(self, seq: int, cmd: Command, payload: bytes) -> Outcome:
+        """The whole write path for one command, in the caller's task, while the flusher is
+        idle (nothing queued, no write in flight): journal + fsync, apply, publish.
+
+        Under light load this skips two trips through the event loop (waking the flusher,
+        then waking the caller), a tenth of an order's time in the server. Nothing can run
+        in between: there is no ``await`` here. At most one command per event-loop
+        iteration goes this way: the others of a burst queue up and share one fsync.
+        """
+        self._went_now = True
+        asyncio.get_running_loop().call_soon(self._end_now)
+        error = self._append([(seq, payload)])
+        if error is not None:
+            self._fail(error, [])
+            raise RuntimeStopped(f"the exchange stopped: {error}") from error
+        first_unwritten = self.applied_seq == self._history_written
+        try:
+            outputs = self._apply([(seq, cmd, payload, None)])
+        except Exception as exc:
+            self._fail(exc, [])
+            raise RuntimeStopped(f"the exchange stopped: {exc}") from exc
+        self._publish(outputs)
+        if self._due_snapshot():
+            self._start_snapshot()  # its task runs before anything else is applied
+        if first_unwritten:
+            self._wake_up()  # the flusher sets the read models' timer
+        return outputs[0][2], outputs[0][3]
 
     # -- the flusher ---------------------------------------------------------------------
     async def run(self) -> None:
@@ -400,16 +441,23 @@ class Runtime:
         if not self._pending and self._due_snapshot():
             self._start_snapshot()
 
+    def _end_now(self) -> None:
+        self._went_now = False
+
     def _deliver(self, batch: list[Pending]) -> None:
-        """Apply a durable batch, write its events to the read models, then release it."""
+        """Apply a durable batch, release its callers and hand its events to subscribers."""
         try:
             outputs = self._apply(batch)
         except Exception as exc:
             self._fail(exc, batch)
             return
-        for (_, _, _, fut), (seq, cmd, result, events) in zip(batch, outputs, strict=True):
+        for (_, _, _, fut), (_, _, result, events) in zip(batch, outputs, strict=True):
             if not fut.done():
                 fut.set_result((result, events))
+        self._publish(outputs)
+
+    def _publish(self, outputs: list[tuple[int, Command, Result, list[Event]]]) -> None:
+        for seq, cmd, result, events in outputs:
             for fn in self._subscribers:
                 try:
                     fn(seq, cmd, result, events)
@@ -421,7 +469,9 @@ class Runtime:
             except Exception:
                 log.exception("batch subscriber failed")
 
-    def _apply(self, batch: list[Pending]) -> list[tuple[int, Command, Result, list[Event]]]:
+    def _apply(
+        self, batch: Sequence[tuple[int, Command, bytes, object]]
+    ) -> list[tuple[int, Command, Result, list[Event]]]:
         apply = self.exchange.apply
         outputs: list[tuple[int, Command, Result, list[Event]]] = []
         history = self._history  # written to the read models after the responses

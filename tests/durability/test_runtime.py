@@ -113,6 +113,39 @@ async def test_small_batches_are_fsynced_inline_and_large_ones_on_a_thread(
     assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
 
 
+async def test_a_lone_command_is_journaled_and_applied_in_the_callers_task(
+    tmp_path: Path,
+) -> None:
+    cmds = make_commands(300, 25)
+    delivered: list[int] = []
+    # (no read-model timer that could wake the flusher at the wrong moment)
+    async with crashing(tmp_path / "d", history_delay_ms=60_000.0) as rt:
+        rt.subscribe(lambda seq, *_: delivered.append(seq))
+        await submit_all(rt, cmds[:50])
+        await asyncio.sleep(0.01)  # the flusher is idle now
+        ran: list[int] = []
+        asyncio.get_running_loop().call_soon(ran.append, 1)
+        await rt.submit(cmds[50])
+        assert ran == [] and rt.applied_seq == 51  # durable and applied, no loop iteration
+        # a burst right behind it queues up and shares fsyncs, in seq order
+        appends: list[int] = []
+        real_append = rt.journal.append_batch
+
+        def counting(records: list[tuple[int, bytes]]) -> None:
+            appends.append(len(records))
+            real_append(records)
+
+        rt.journal.append_batch = counting  # type: ignore[method-assign]
+        outcomes = await asyncio.gather(*(rt.submit(c) for c in cmds[51:250]))
+        assert len(outcomes) == 199 and rt.applied_seq == 250
+        assert sum(appends) == 199 and len(appends) < 20
+        for cmd in cmds[250:]:  # one at a time again
+            await rt.submit(cmd)
+            await asyncio.sleep(0)
+    assert delivered == list(range(1, 301))  # every event, once, in the engine's order
+    assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
+
+
 async def test_a_slow_disk_keeps_the_journal_off_the_event_loop(tmp_path: Path) -> None:
     cmds = make_commands(90, 24)
     fsync = CountingFsync(delay_s=0.003)
