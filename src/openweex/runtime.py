@@ -188,7 +188,8 @@ class Runtime:
             try:
                 self._writer.wait()
             except Exception as exc:
-                self._fail(exc, [])
+                if self.fatal is None:
+                    self._fail(exc, [])
                 raise RuntimeStopped(f"the exchange stopped: {exc}") from exc
         return self._store
 
@@ -200,7 +201,7 @@ class Runtime:
         :class:`RuntimeStopped` here or by :attr:`store` once it is known.
         """
         writer = self._writer
-        if writer is not None and writer.error is not None:
+        if writer is not None and writer.error is not None and self.fatal is None:
             self._fail(writer.error, [])
         if self.fatal is not None:
             raise RuntimeStopped(f"the exchange stopped: {self.fatal}")
@@ -485,8 +486,11 @@ class Runtime:
         return outputs
 
     def _fail(self, exc: BaseException, batch: list[Pending]) -> None:
-        log.critical("the exchange stops: %s", exc, exc_info=exc)
-        self.fatal = exc
+        """Stop for good: fail ``batch`` and everything queued (logged once, the first error
+        is the one kept)."""
+        if self.fatal is None:
+            log.critical("the exchange stops: %s", exc, exc_info=exc)
+            self.fatal = exc
         for *_, fut in batch + self._pending:
             if not fut.done():
                 fut.set_exception(RuntimeStopped(f"the exchange stopped: {exc}"))
