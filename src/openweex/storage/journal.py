@@ -348,7 +348,8 @@ class Journal:
         """
         if segment_size <= SEGMENT_HEADER_SIZE:
             raise ValueError("segment_size is too small")
-        datasync = os.fdatasync if fsync is os.fsync else fsync
+        # fdatasync is not everywhere (macOS has none): fsync is what it weakens
+        datasync = getattr(os, "fdatasync", os.fsync) if fsync is os.fsync else fsync
         opts = _Options(segment_size, fsync, datasync, read_only)
         jdir = Path(data_dir) / JOURNAL_DIRNAME
         if not jdir.is_dir():
