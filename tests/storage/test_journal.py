@@ -479,3 +479,16 @@ def test_large_records_and_many_chunks(tmp_path: Path) -> None:
     with Journal.open(tmp_path) as jr:
         assert list(jr.read_from(1)) == big + small
         assert next(iter(jr.read_from(30_000))) == (30_000, payload(30_000))
+
+
+def test_appends_use_fsync_where_there_is_no_fdatasync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Journal.open(tmp_path / "a") as jr:
+        assert jr._opts.datasync is os.fdatasync
+    monkeypatch.delattr(os, "fdatasync")
+    with Journal.open(tmp_path / "b") as jr:
+        assert jr._opts.datasync is os.fsync
+        jr.append_batch(records(1, 6))
+    with Journal.open(tmp_path / "b") as jr:
+        assert list(jr.read_from(1)) == records(1, 6)
