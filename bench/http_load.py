@@ -35,6 +35,15 @@ from collections.abc import Callable
 from typing import Any
 
 
+def content_length(head: bytes | bytearray) -> int:
+    """The Content-Length of a response's header block (0 without one)."""
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    return length
+
+
 class Conn:
     """One keep-alive connection sending a request and reading the whole response."""
 
@@ -52,10 +61,7 @@ class Conn:
         self.writer.write(request)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
-        length = 0
-        for line in head.split(b"\r\n"):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
+        length = content_length(head)
         if length:
             await self.reader.readexactly(length)
         return status
@@ -113,16 +119,12 @@ async def closed_loop(
     return {"requests": len(latencies), "errors": errors, "seconds": elapsed, "lat": latencies}
 
 
-def _response_done(buf: bytes) -> bool:
+def _response_done(buf: bytes | bytearray) -> bool:
     """Does ``buf`` hold a whole response (headers and a Content-Length body)?"""
     head_end = buf.find(b"\r\n\r\n")
     if head_end < 0:
         return False
-    length = 0
-    for line in buf[:head_end].split(b"\r\n"):
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    return len(buf) - head_end - 4 >= length
+    return len(buf) - head_end - 4 >= content_length(buf[:head_end])
 
 
 def open_loop(
@@ -170,7 +172,7 @@ def open_loop(
                 raise ConnectionError("the server closed a connection")
             due, buf = busy[fd]
             buf += data
-            if _response_done(bytes(buf)):
+            if _response_done(buf):
                 latencies.append(clock() - due)
                 errors += buf[9:12] != b"200"
                 del busy[fd]

@@ -413,10 +413,10 @@ def test_write_failure_is_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     jr = Journal.open(tmp_path)
     jr.append_batch(records(1, 2))
 
-    def disk_full(fd: int, data: bytes, offset: int) -> None:
+    def disk_full(fd: int, data: bytes, offset: int | None = None) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(journal_mod, "write_all_at", disk_full)
+    monkeypatch.setattr(journal_mod, "write_all", disk_full)
     with pytest.raises(JournalFatal, match="No space"):
         jr.append_batch(records(3, 3))
     monkeypatch.undo()

@@ -31,21 +31,17 @@ def fsync_dir(path: str | os.PathLike[str], *, fsync: FsyncFn = os.fsync) -> Non
         os.close(fd)
 
 
-def write_all(fd: int, data: bytes | memoryview) -> None:
-    """Write every byte of ``data`` to ``fd`` (``os.write`` may write less than asked)."""
+def write_all(fd: int, data: bytes | memoryview, offset: int | None = None) -> None:
+    """Write every byte of ``data`` to ``fd``, at its position or at file ``offset``
+    (``os.write`` and ``os.pwrite`` may write less than asked)."""
     view = memoryview(data)
     while view:
-        written = os.write(fd, view)
+        if offset is None:
+            written = os.write(fd, view)
+        else:
+            written = os.pwrite(fd, view, offset)
+            offset += written
         view = view[written:]
-
-
-def write_all_at(fd: int, data: bytes | memoryview, offset: int) -> None:
-    """Write every byte of ``data`` to ``fd`` at file ``offset`` (``os.pwrite`` may write less)."""
-    view = memoryview(data)
-    while view:
-        written = os.pwrite(fd, view, offset)
-        view = view[written:]
-        offset += written
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes, *, fsync: FsyncFn = os.fsync) -> None:

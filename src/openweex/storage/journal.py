@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from openweex.storage.files import FsyncFn, fsync_dir, write_all, write_all_at
+from openweex.storage.files import FsyncFn, fsync_dir, write_all
 from openweex.storage.frames import (
     FRAME_HEADER_SIZE,
     MAX_RECORD_SIZE,
@@ -442,7 +442,7 @@ class Journal:
                     ahead = max(end, min(seg.size + PREALLOCATE, self._opts.segment_size))
                     data += bytes(ahead - end)
                     self._allocated = ahead
-                write_all_at(fd, data, seg.size)
+                write_all(fd, data, seg.size)
                 self._opts.datasync(fd)
             except OSError as exc:
                 raise self._fail(exc) from exc
