@@ -188,8 +188,7 @@ class Runtime:
             try:
                 self._writer.wait()
             except Exception as exc:
-                if self.fatal is None:
-                    self._fail(exc, [])
+                self._fail(exc, [])
                 raise RuntimeStopped(f"the exchange stopped: {exc}") from exc
         return self._store
 
@@ -201,7 +200,7 @@ class Runtime:
         :class:`RuntimeStopped` here or by :attr:`store` once it is known.
         """
         writer = self._writer
-        if writer is not None and writer.error is not None and self.fatal is None:
+        if writer is not None and writer.error is not None:
             self._fail(writer.error, [])
         if self.fatal is not None:
             raise RuntimeStopped(f"the exchange stopped: {self.fatal}")
@@ -219,11 +218,7 @@ class Runtime:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop is closing: finish() reports it
-                loop.call_soon_threadsafe(self._stop_for, exc)
-
-    def _stop_for(self, exc: BaseException) -> None:
-        if self.fatal is None:
-            self._fail(exc, [])
+                loop.call_soon_threadsafe(self._fail, exc, [])
 
     def close_files(self) -> None:
         """Write what the read models still miss, stop their writer, close journal and store.
@@ -278,13 +273,7 @@ class Runtime:
         self.seq += 1
         payload = codec.encode(cmd)
         wake = self._wake
-        if (
-            wake is not None
-            and not wake.done()
-            and not self._went_now
-            and self.inline_batch > 0
-            and self.write_seconds <= self.inline_max_s
-        ):
+        if wake is not None and not wake.done() and not self._went_now and self._inline(1):
             return self._submit_now(self.seq, cmd, payload)
         fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._pending.append((self.seq, cmd, payload, fut))
@@ -306,7 +295,6 @@ class Runtime:
         if error is not None:
             self._fail(error, [])
             raise RuntimeStopped(f"the exchange stopped: {error}") from error
-        first_unwritten = self.applied_seq == self._history_written
         try:
             outputs = self._apply([(seq, cmd, payload, None)])
         except Exception as exc:
@@ -315,8 +303,6 @@ class Runtime:
         self._publish(outputs)
         if self._due_snapshot():
             self._start_snapshot()  # its task runs before anything else is applied
-        if first_unwritten:
-            self._wake_up()  # the flusher sets the read models' timer
         return outputs[0][2], outputs[0][3]
 
     # -- the flusher ---------------------------------------------------------------------
@@ -345,7 +331,7 @@ class Runtime:
                         self._fail(self.fatal, batch)
                         break
                 following = self._take()
-                overlap = bool(following) and not self._inline(following)
+                overlap = bool(following) and not self._inline(len(following))
                 write = self._start_write(following) if overlap else None
                 self._deliver(batch)
                 if self.fatal is not None:
@@ -373,7 +359,7 @@ class Runtime:
         """Journal a batch: on a worker thread, or here and now when it is small."""
         records = [(seq, payload) for seq, _, payload, _ in batch]
         loop = asyncio.get_running_loop()
-        if not self._inline(batch):
+        if not self._inline(len(batch)):
             return loop.run_in_executor(None, self._append, records)
         done: asyncio.Future[BaseException | None] = loop.create_future()
         done.set_result(self._append(records))
@@ -392,9 +378,9 @@ class Runtime:
         with contextlib.suppress(RuntimeStopped):  # logged and recorded as fatal already
             self.flush_history()
 
-    def _inline(self, batch: list[Pending]) -> bool:
-        """Journal ``batch`` on the event loop? Only small ones, and only on a fast disk."""
-        return len(batch) <= self.inline_batch and self.write_seconds <= self.inline_max_s
+    def _inline(self, commands: int) -> bool:
+        """Journal a batch of ``commands`` on the event loop? Small ones, on a fast disk."""
+        return commands <= self.inline_batch and self.write_seconds <= self.inline_max_s
 
     def _append(self, records: list[tuple[int, bytes]]) -> BaseException | None:
         """Write and fsync one batch (worker thread or loop); returns the error, never raises."""
@@ -478,6 +464,7 @@ class Runtime:
         history = self._history  # written to the read models after the responses
         if self.applied_seq == self._history_written:
             self._history_since = time.monotonic()
+            self._wake_up()  # an idle flusher (direct path) sets the read models' timer
         for seq, cmd, _, _ in batch:
             result, events = apply(cmd)
             outputs.append((seq, cmd, result, events))
