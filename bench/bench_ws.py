@@ -63,7 +63,17 @@ CHANNELS = {
 PRIVATE = ["spot@private.orders.v3.api", "spot@private.deals.v3.api", "spot@private.account.v3.api"]
 
 
+# Servers run on CPU 0, the clients and the load generator on CPU 1 (with ``--no-pin`` or
+# without ``taskset``, the system places them).
+SERVER_CPU, CLIENT_CPU = 0, 1
+PIN = bool(shutil.which("taskset"))
+
+
 # -- helpers ------------------------------------------------------------------------------
+def pinned(cpu: int) -> list[str]:
+    return ["taskset", "-c", str(cpu)] if PIN else []
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -80,7 +90,8 @@ class Server:
     @classmethod
     def start(cls) -> Server:
         data_dir = Path(tempfile.mkdtemp(prefix="owx-bench-ws-"))
-        cmd = [sys.executable, "-m", "openweex", "serve", "--port", "0", "--data-dir"]
+        cmd = [*pinned(SERVER_CPU), sys.executable, "-m", "openweex", "serve", "--port", "0"]
+        cmd += ["--data-dir"]
         cmd += [str(data_dir), "--admin-token", ADMIN, "--no-rate-limits", "--log-level", "warning"]
         log = data_dir / "server.log"  # a file, not a pipe nobody reads
         with log.open("w") as out:
@@ -411,9 +422,10 @@ def _loop_factory() -> Any:
     return uvloop.new_event_loop
 
 
-def spawn(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
-    """A helper process of this script, once it said ``ready`` (and the words after it)."""
-    cmd = [sys.executable, os.path.abspath(__file__), *args]
+def spawn(cpu: int, *args: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """A helper process of this script on ``cpu``, once it said ``ready`` (and the words
+    after it)."""
+    cmd = [*pinned(cpu), sys.executable, os.path.abspath(__file__), *args]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     words = proc.stdout.readline().split()
@@ -455,7 +467,7 @@ async def fanout_openweex(
         clients = [RawHttp(server.url, taker) for _ in range(8)]
         buy = {"symbol": "BTCUSDT_SPBL", "side": "buy", "orderType": "market", "quantity": "3"}
         for rate in rates:
-            child, _ = spawn("child", ws_url + "/ws", str(subs), ",".join(channels))
+            child, _ = spawn(CLIENT_CPU, "child", ws_url + "/ws", str(subs), ",".join(channels))
 
             async def job(w: int, i: int) -> None:
                 await clients[w].request("POST", "/api/spot/v1/trade/orders", buy)
@@ -479,8 +491,9 @@ async def fanout_reference(
 ) -> list[dict[str, Any]]:
     rows = []
     for rate in rates:
-        ref, (port,) = spawn("reference", str(rate), ",".join(channels))
-        child, _ = spawn("child", f"ws://127.0.0.1:{port}/", str(subs), ",".join(channels))
+        ref, (port,) = spawn(SERVER_CPU, "reference", str(rate), ",".join(channels))
+        url = f"ws://127.0.0.1:{port}/"
+        child, _ = spawn(CLIENT_CPU, "child", url, str(subs), ",".join(channels))
         tell(child, "start")
         tell(ref, "start")
         t0, cpu0 = time.perf_counter(), cpu_seconds(ref.pid)
@@ -555,7 +568,13 @@ def main() -> None:
     )
     p.add_argument("--skip-private", action="store_true")
     p.add_argument("--skip-fanout", action="store_true")
+    p.add_argument("--no-pin", action="store_true", help="do not pin servers and clients to CPUs")
     args = p.parse_args()
+    global PIN
+    PIN = PIN and not args.no_pin and (os.cpu_count() or 1) > 1
+    if PIN:
+        os.sched_setaffinity(0, {CLIENT_CPU})  # the load generator, beside the clients
+    print(f"pinned: {'servers on CPU 0, clients on CPU 1' if PIN else 'no'}")
     if not args.skip_private:
         print_private(asyncio.run(private_latency(args.rate, args.seconds)))
     if not args.skip_fanout:
