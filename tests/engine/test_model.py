@@ -46,7 +46,14 @@ from openweex.domain.commands import (
     Withdraw,
 )
 from openweex.domain.errors import Reject
-from openweex.domain.events import BalanceUpdate, Event, OrderUpdate, Trade, TransferRecord
+from openweex.domain.events import (
+    BalanceUpdate,
+    Event,
+    OrderUpdate,
+    Trade,
+    TransferRecord,
+    expand,
+)
 from openweex.domain.values import Force, OrderType, Side
 from openweex.engine.exchange import FIRST_ORDER_ID, FIRST_UID, Exchange
 from openweex.engine.trading import OrderAck
@@ -254,7 +261,11 @@ class ExchangeMachine(RuleBasedStateMachine):
                     maker_updates.append(e.order_id)
         assert finals == self.ref.touched
         assert maker_updates == [t.maker_order_id for t in trades]  # one per fill, in order
-        _check_balance_events(before, events, _engine_balances(self.ex))
+        next_bill = self.ex.ledger.next_bill_id
+        _check_balance_events(before, list(expand(events)), _engine_balances(self.ex))
+        bill_ids = [e.bill_id for e in expand(events) if isinstance(e, BalanceUpdate) and e.bill_id]
+        # Bills are numbered by the ledger's counter, one after the other, none skipped.
+        assert bill_ids == list(range(next_bill - len(bill_ids), next_bill))
         self.compare_state()
         _label(cmd, got, events)
         if isinstance(cmd, PlaceOrder):

@@ -6,10 +6,12 @@ the book, the taker's status, every listed balance and the fees collected.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 
 from openweex.domain.errors import Reject
-from openweex.domain.events import BalanceUpdate, OrderUpdate
+from openweex.domain.events import BalanceUpdate, Event, OrderUpdate, expand
 from openweex.domain.orders import Status, ws_status
 from openweex.engine.trading import OrderAck
 
@@ -98,22 +100,26 @@ def test_scenario_runner_can_fail() -> None:
 
 
 def test_placement_event_order() -> None:
-    """freeze, new, then per fill: trade, maker update, taker legs, maker legs; then the
-    release of unused freeze and the taker's final state."""
+    """freeze, new, then per fill: trade, maker update, the settlement (taker legs, maker
+    legs); then the release of unused freeze and the taker's final state."""
     h = Harness()
     h.user("alice", BTC="1")
     h.user("bob", USDT="1000")
     a1 = h.limit("alice", "sell", "100.00", "0.01")
     a2 = h.limit("alice", "sell", "101.00", "0.01")
     ack, events = h.place("bob", "buy", "102.00", "0.015")
-    kinds = []
-    for e in events:
-        if isinstance(e, BalanceUpdate):
-            kinds.append(f"bal:{e.uid}:{e.coin}:{e.reason}")
-        elif isinstance(e, OrderUpdate):
-            kinds.append(f"order:{e.order_id}:{e.status.wire}")
-        else:
-            kinds.append(type(e).__name__)
+
+    def kinds(evs: Iterable[Event]) -> list[str]:
+        out = []
+        for e in evs:
+            if isinstance(e, BalanceUpdate):
+                out.append(f"bal:{e.uid}:{e.coin}:{e.reason}")
+            elif isinstance(e, OrderUpdate):
+                out.append(f"order:{e.order_id}:{e.status.wire}")
+            else:
+                out.append(type(e).__name__)
+        return out
+
     bob, alice = h.uid("bob"), h.uid("alice")
     fill_legs = [
         f"bal:{bob}:USDT:ENTRUST",
@@ -123,18 +129,23 @@ def test_placement_event_order() -> None:
         f"bal:{alice}:USDT:ENTRUST",
         f"bal:{alice}:USDT:TRADE_FEE",
     ]
-    assert kinds == [
-        f"bal:{bob}:USDT:ENTRUST_PLACE",
-        f"order:{ack.order_id}:new",
-        "Trade",
-        f"order:{a1}:full_fill",
-        *fill_legs,
-        "Trade",
-        f"order:{a2}:partial_fill",
-        *fill_legs,
-        f"bal:{bob}:USDT:ENTRUST_UNFROZEN",
-        f"order:{ack.order_id}:full_fill",
-    ]
+
+    def expected(settlement: list[str]) -> list[str]:
+        return [
+            f"bal:{bob}:USDT:ENTRUST_PLACE",
+            f"order:{ack.order_id}:new",
+            "Trade",
+            f"order:{a1}:full_fill",
+            *settlement,
+            "Trade",
+            f"order:{a2}:partial_fill",
+            *settlement,
+            f"bal:{bob}:USDT:ENTRUST_UNFROZEN",
+            f"order:{ack.order_id}:full_fill",
+        ]
+
+    assert kinds(events) == expected(["Settlement"])
+    assert kinds(expand(events)) == expected(fill_legs)
     # Freeze 1.53, paid 1 + 0.505: 0.025 released.
     release = events[-2]
     assert isinstance(release, BalanceUpdate)
@@ -159,7 +170,9 @@ def test_trade_event_fields() -> None:
     )
     assert (t.maker_uid, t.maker_order_id, t.maker_client_oid) == (h.uid("alice"), a1, "ask-1")
     assert (t.taker_fee, t.maker_fee, t.self_trade) == (13, 1231, False)
-    fee_bills = [e for e in events if isinstance(e, BalanceUpdate) and e.reason == "TRADE_FEE"]
+    fee_bills = [
+        e for e in expand(events) if isinstance(e, BalanceUpdate) and e.reason == "TRADE_FEE"
+    ]
     assert sorted((e.coin, e.fee, e.d_available) for e in fee_bills) == [
         ("BTC", 13, -13),
         ("USDT", 1231, -1231),

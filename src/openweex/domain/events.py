@@ -1,10 +1,18 @@
 """Events: immutable outputs of the engine, in the order it produced them.
 
 Read models, market data and the WebSocket hub are all derived from these.
+
+The balance side of a fill comes as one :class:`Settlement` (right after its
+:class:`Trade` and the maker's :class:`OrderUpdate`), not as the four to six
+:class:`BalanceUpdate` events it stands for: a fill is the engine's most frequent
+balance change, and one event per fill instead of six is about half of what a fill costs.
+:func:`settlement_legs` (or :func:`expand` over a list of events) gives the
+:class:`BalanceUpdate` events, with their bills, exactly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from openweex.domain.orders import Status
@@ -76,6 +84,108 @@ class BalanceUpdate(NamedTuple):
     fee: int
 
 
+class Settlement(NamedTuple):
+    """The balance legs of one fill, in this order, each with a bill (group ``transaction``):
+
+    1. the taker pays ``paid`` of ``pay_coin`` from its frozen amount (``ENTRUST``);
+    2. the taker receives ``got`` of ``get_coin`` (``ENTRUST``);
+    3. if ``taker_fee``: the taker pays it from what it received (``TRADE_FEE``);
+    4. the maker pays ``got`` of ``get_coin`` from its frozen amount (``ENTRUST``);
+    5. the maker receives ``paid`` of ``pay_coin`` (``ENTRUST``);
+    6. if ``maker_fee``: the maker pays it (``TRADE_FEE``).
+
+    Bills are numbered from ``first_bill_id`` in that order. The business type of the
+    taker's legs is ``taker_biz`` (``buy``/``sell``), the maker's the other, the fees'
+    ``deduction of handling fee``. The four balances are given as they are after the fill
+    (taker's pay coin, taker's get coin, maker's get coin, maker's pay coin; on a self-trade
+    the same balance appears twice, with the same values).
+    """
+
+    ts: int
+    taker_uid: int
+    maker_uid: int
+    pay_coin: str
+    get_coin: str
+    paid: int
+    got: int
+    taker_fee: int  # in get_coin
+    maker_fee: int  # in pay_coin
+    taker_biz: str
+    first_bill_id: int
+    taker_pay_available: int
+    taker_pay_frozen: int
+    taker_pay_locked: int
+    taker_get_available: int
+    taker_get_frozen: int
+    taker_get_locked: int
+    maker_get_available: int
+    maker_get_frozen: int
+    maker_get_locked: int
+    maker_pay_available: int
+    maker_pay_frozen: int
+    maker_pay_locked: int
+
+
+GROUP_TRANSACTION = "transaction"
+BIZ_FEE = "deduction of handling fee"
+
+
+def settlement_legs(s: Settlement) -> list[BalanceUpdate]:
+    """The :class:`BalanceUpdate` events (with bills) that ``s`` stands for, in order."""
+    t, m = s.taker_uid, s.maker_uid
+    pay, get = s.pay_coin, s.get_coin
+    m_biz = "sell" if s.taker_biz == "buy" else "buy"
+    # (available, frozen, locked) per balance, as after the fill; a self-trade's taker and
+    # maker share two of them.
+    state: dict[tuple[int, str], list[int]] = {
+        (t, pay): [s.taker_pay_available, s.taker_pay_frozen, s.taker_pay_locked],
+        (t, get): [s.taker_get_available, s.taker_get_frozen, s.taker_get_locked],
+        (m, get): [s.maker_get_available, s.maker_get_frozen, s.maker_get_locked],
+        (m, pay): [s.maker_pay_available, s.maker_pay_frozen, s.maker_pay_locked],
+    }
+    legs: list[tuple[tuple[int, str], int, int, str, str, int]] = [
+        ((t, pay), 0, -s.paid, "ENTRUST", s.taker_biz, 0),
+        ((t, get), s.got, 0, "ENTRUST", s.taker_biz, 0),
+    ]
+    if s.taker_fee:
+        legs.append(((t, get), -s.taker_fee, 0, "TRADE_FEE", BIZ_FEE, s.taker_fee))
+    legs.append(((m, get), 0, -s.got, "ENTRUST", m_biz, 0))
+    legs.append(((m, pay), s.paid, 0, "ENTRUST", m_biz, 0))
+    if s.maker_fee:
+        legs.append(((m, pay), -s.maker_fee, 0, "TRADE_FEE", BIZ_FEE, s.maker_fee))
+    for leg in legs:  # back to the balances before the fill
+        b = state[leg[0]]
+        b[0] -= leg[1]
+        b[1] -= leg[2]
+    out = []
+    bill_id = s.first_bill_id
+    for key, d_available, d_frozen, reason, biz, fee in legs:
+        b = state[key]
+        before = b[0] + b[1] + b[2]
+        b[0] += d_available
+        b[1] += d_frozen
+        out.append(
+            BalanceUpdate(
+                s.ts,
+                key[0],
+                key[1],
+                b[0],
+                b[1],
+                d_available,
+                d_frozen,
+                reason,
+                bill_id,
+                GROUP_TRANSACTION,
+                biz,
+                d_available + d_frozen,
+                before,
+                fee,
+            )
+        )
+        bill_id += 1
+    return out
+
+
 class TransferRecord(NamedTuple):
     ts: int
     transfer_id: int
@@ -99,4 +209,21 @@ class ListenKeyClosed(NamedTuple):
     key: str
 
 
-Event = OrderUpdate | Trade | BalanceUpdate | TransferRecord | AccountCreated | ListenKeyClosed
+Event = (
+    OrderUpdate
+    | Trade
+    | BalanceUpdate
+    | Settlement
+    | TransferRecord
+    | AccountCreated
+    | ListenKeyClosed
+)
+
+
+def expand(events: Iterable[Event]) -> Iterator[Event]:
+    """``events`` with every :class:`Settlement` replaced by its :class:`BalanceUpdate` legs."""
+    for e in events:
+        if type(e) is Settlement:
+            yield from settlement_legs(e)
+        else:
+            yield e

@@ -1,10 +1,12 @@
 """Accounts and balances: available, frozen and locked amounts per user and coin.
 
-Every change of a balance produces a :class:`BalanceUpdate` event. Changes that move money
-(deposits, withdrawals, transfers, trade legs and fees) also carry a bill: a bill id from the
-ledger's counter, the group and business type, the signed quantity and the total balance
-before the change. Freezing and releasing only move money between available and frozen, so
-they carry no bill.
+Every change of a balance produces a :class:`BalanceUpdate` event, except the legs of a fill,
+which the trading code settles itself and reports as one
+:class:`~openweex.domain.events.Settlement` per fill (standing for the same events). Changes
+that move money (deposits, withdrawals, transfers, trade legs and fees) also carry a bill: a
+bill id from the ledger's counter, the group and business type, the signed quantity and the
+total balance before the change. Freezing and releasing only move money between available
+and frozen, so they carry no bill.
 
 Invariants: no amount is ever negative; for every coin, the sum of all users' balances plus
 the fees collected equals what came in minus what went out (deposits and transfers in, less
@@ -18,12 +20,10 @@ from typing import Final
 from openweex.domain.events import BalanceUpdate
 from openweex.engine.tuples import make
 
-# The ledger makes several events per fill: they are built with tuples.make. Module-level
-# finals compile to direct references, not lookups in the module's namespace.
+# Events are built with tuples.make. Module-level finals compile to direct references, not
+# lookups in the module's namespace.
 _make: Final = make
 _BALANCE_UPDATE: Final = BalanceUpdate
-GROUP_TRANSACTION: Final = "transaction"
-BIZ_FEE: Final = "deduction of handling fee"
 
 
 class Balance:
@@ -175,115 +175,6 @@ class Ledger:
         )
         self.events.append(ev)
         return ev
-
-    def pay_frozen(
-        self, uid: object, b: Balance, coin: str, amount: int, ts: int, tsb: object, biz: str
-    ) -> None:
-        """A trade leg: ``amount`` leaves the frozen part of ``b`` (bill ``ENTRUST``).
-
-        ``uid`` and ``tsb`` (``ts``) are passed boxed, so that the events of a fill share them.
-        """
-        frozen = b.frozen
-        before = b.available + frozen
-        if b.locked:
-            before += b.locked
-        frozen -= amount
-        b.frozen = frozen
-        b.utime = ts
-        bill_id = self.next_bill_id
-        self.next_bill_id = bill_id + 1
-        d: object = -amount
-        self.events.append(
-            _make(
-                _BALANCE_UPDATE,
-                tsb,
-                uid,
-                coin,
-                b.available,
-                frozen,
-                0,
-                d,
-                "ENTRUST",
-                bill_id,
-                GROUP_TRANSACTION,
-                biz,
-                d,
-                before,
-                0,
-            )
-        )
-
-    def receive(
-        self,
-        uid: object,
-        b: Balance,
-        coin: str,
-        amount: int,
-        amount_b: object,
-        fee: int,
-        fee_b: object,
-        ts: int,
-        tsb: object,
-        biz: str,
-    ) -> None:
-        """A trade leg: ``amount`` arrives in the available part of ``b`` (bill ``ENTRUST``),
-        then ``fee`` of it, if any, is paid (bill ``TRADE_FEE``). ``amount_b`` and ``fee_b``
-        are ``amount`` and ``fee`` boxed."""
-        available = b.available
-        frozen = b.frozen
-        before = available + frozen
-        if b.locked:
-            before += b.locked
-        available += amount
-        b.available = available
-        b.utime = ts
-        bill_id = self.next_bill_id
-        events = self.events
-        events.append(
-            _make(
-                _BALANCE_UPDATE,
-                tsb,
-                uid,
-                coin,
-                available,
-                frozen,
-                amount_b,
-                0,
-                "ENTRUST",
-                bill_id,
-                GROUP_TRANSACTION,
-                biz,
-                amount_b,
-                before,
-                0,
-            )
-        )
-        if fee:
-            before += amount
-            available -= fee
-            b.available = available
-            bill_id += 1
-            paid: object = -fee
-            events.append(
-                _make(
-                    _BALANCE_UPDATE,
-                    tsb,
-                    uid,
-                    coin,
-                    available,
-                    frozen,
-                    paid,
-                    0,
-                    "TRADE_FEE",
-                    bill_id,
-                    GROUP_TRANSACTION,
-                    BIZ_FEE,
-                    paid,
-                    before,
-                    fee_b,
-                )
-            )
-        self.next_bill_id = bill_id + 1
 
     def add_fee(self, coin: str, amount: int) -> None:
         self.fees[coin] = self.fees.get(coin, 0) + amount

@@ -14,8 +14,8 @@ What each order kind does:
   out first. ``force`` is ignored for market orders.
 
 Events of a placement, in order: the freeze (``ENTRUST_PLACE``), the order as ``new``, then
-per fill the trade, the maker's order update and both users' balance legs, then any release
-of unused freeze and the taker's final order state.
+per fill the trade, the maker's order update and the :class:`Settlement` of both users'
+balance legs, then any release of unused freeze and the taker's final order state.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any, Final, NamedTuple
 from openweex.domain import errors
 from openweex.domain.commands import CancelOrder, PlaceOrder
 from openweex.domain.errors import Reject
-from openweex.domain.events import OrderUpdate, Trade
+from openweex.domain.events import OrderUpdate, Settlement, Trade
 from openweex.domain.markets import Markets, Symbol
 from openweex.domain.orders import IllegalTransition, Status, check_transition
 from openweex.domain.values import Force, OrderType, Side, valid_client_oid
@@ -62,6 +62,7 @@ class OrderAck(NamedTuple):
 _make: Final = make
 _ORDER_UPDATE: Final = OrderUpdate
 _TRADE: Final = Trade
+_SETTLEMENT: Final = Settlement
 _ORDER_ACK: Final = OrderAck
 
 
@@ -297,8 +298,8 @@ class Trading:
         ts: int,
         boxed: tuple[object, object, object, object, object],
     ) -> None:
-        """Settle the fills of ``taker``: per fill the trade, the maker's order update, the
-        taker's legs (pay, receive, fee) and then the maker's.
+        """Settle the fills of ``taker``: per fill the trade, the maker's order update and
+        the settlement of the taker's legs (pay, receive, fee) and then the maker's.
 
         ``pay`` is the taker's balance of the coin it pays with (the one its order froze).
         Each maker's ``fill`` lots trade at its price; its fee is charged at the maker rate.
@@ -318,10 +319,10 @@ class Trading:
         taker_buys = side is BUY
         if taker_buys:
             pay_coin, get_coin = sym.quote, sym.base
-            t_biz, m_biz = "buy", "sell"
+            t_biz = "buy"
         else:
             pay_coin, get_coin = sym.base, sym.quote
-            t_biz, m_biz = "sell", "buy"
+            t_biz = "sell"
         t_uid = taker.uid
         t_coid = taker.client_oid
         get = tacct.balances.get(get_coin)
@@ -398,14 +399,49 @@ class Trading:
             )
             taker.hold -= t_paid
             maker.hold -= t_got
-            ledger.pay_frozen(t_uid_box, pay, pay_coin, t_paid, ts, tsb, t_biz)
-            ledger.receive(t_uid_box, get, get_coin, t_got, got_b, tfee, tfee_b, ts, tsb, t_biz)
+            # The four balance legs (two with a fee each); one Settlement stands for them.
+            pay.frozen -= t_paid
+            pay.utime = ts
+            get.available += t_got - tfee
+            get.utime = ts
             m_pay = macct.balances[get_coin]
-            ledger.pay_frozen(m_uid_b, m_pay, get_coin, t_got, ts, tsb, m_biz)
+            m_pay.frozen -= t_got
+            m_pay.utime = ts
             m_get = macct.balances.get(pay_coin)
             if m_get is None:
                 m_get = macct.balance(pay_coin)
-            ledger.receive(m_uid_b, m_get, pay_coin, t_paid, paid_b, mfee, mfee_b, ts, tsb, m_biz)
+            m_get.available += t_paid - mfee
+            m_get.utime = ts
+            bill_id = ledger.next_bill_id
+            ledger.next_bill_id = bill_id + 4 + (1 if tfee else 0) + (1 if mfee else 0)
+            events.append(
+                _make(
+                    _SETTLEMENT,
+                    tsb,
+                    t_uid_box,
+                    m_uid_b,
+                    pay_coin,
+                    get_coin,
+                    paid_b,
+                    got_b,
+                    tfee_b,
+                    mfee_b,
+                    t_biz,
+                    bill_id,
+                    pay.available,
+                    pay.frozen,
+                    pay.locked,
+                    get.available,
+                    get.frozen,
+                    get.locked,
+                    m_pay.available,
+                    m_pay.frozen,
+                    m_pay.locked,
+                    m_get.available,
+                    m_get.frozen,
+                    m_get.locked,
+                )
+            )
         self.next_trade_id = tid
         ledger.add_fee(get_coin, t_fees)
         ledger.add_fee(pay_coin, m_fees)

@@ -35,7 +35,14 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from openweex.domain.events import BalanceUpdate, OrderUpdate, Trade, TransferRecord
+from openweex.domain.events import (
+    BalanceUpdate,
+    OrderUpdate,
+    Settlement,
+    Trade,
+    TransferRecord,
+    settlement_legs,
+)
 from openweex.domain.markets import Markets
 from openweex.domain.orders import Status
 from openweex.domain.values import Force, OrderType, Side
@@ -204,6 +211,9 @@ def _rows(
             assert isinstance(e, BalanceUpdate)
             if e.bill_id:
                 bills.append(_bill_values(e))
+        elif t is Settlement:
+            assert isinstance(e, Settlement)
+            bills.extend(_bill_values(leg) for leg in settlement_legs(e))
         elif t is Trade:
             assert isinstance(e, Trade)
             taker = orders.get(e.taker_order_id)

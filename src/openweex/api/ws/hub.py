@@ -51,7 +51,15 @@ from openweex.api.ws.conn import Conn, Hold, WsConfig
 from openweex.api.ws.frames import Formatter, Frame, push
 from openweex.api.ws.public import PublicFeed
 from openweex.domain.commands import Command
-from openweex.domain.events import BalanceUpdate, Event, ListenKeyClosed, OrderUpdate, Trade
+from openweex.domain.events import (
+    BalanceUpdate,
+    Event,
+    ListenKeyClosed,
+    OrderUpdate,
+    Settlement,
+    Trade,
+    settlement_legs,
+)
 
 log = logging.getLogger(__name__)
 POLICY = 1008  # WebSocket close code: policy violation
@@ -94,6 +102,14 @@ class Hub:
                     if ev.uid in by_uid:
                         now = now or self.clock()
                         self._private(ev.uid, PRIVATE_ACCOUNT, self.fmt.account, ev, "", now)
+                elif isinstance(ev, Settlement):
+                    if ev.taker_uid in by_uid or ev.maker_uid in by_uid:
+                        now = now or self.clock()
+                        for leg in settlement_legs(ev):
+                            if leg.uid in by_uid:
+                                self._private(
+                                    leg.uid, PRIVATE_ACCOUNT, self.fmt.account, leg, "", now
+                                )
                 elif isinstance(ev, OrderUpdate):
                     if ev.uid in by_uid:
                         now = now or self.clock()
