@@ -280,6 +280,11 @@ class Subscriber(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         buf = self.buf
+        if not buf and self.upgraded:  # the usual case: whole frames, nothing kept
+            i = self.consume(data)
+            if i < len(data):
+                buf += data[i:]
+            return
         buf += data
         if not self.upgraded:
             end = buf.find(b"\r\n\r\n")
@@ -290,6 +295,10 @@ class Subscriber(asyncio.Protocol):
             self.upgraded = True
             sub = {"method": "SUBSCRIPTION", "params": self.channels}
             self.send(1, json.dumps(sub).encode())
+        del buf[: self.consume(buf)]
+
+    def consume(self, buf: bytes | bytearray) -> int:
+        """Handle the whole frames at the start of ``buf``; how many bytes they took."""
         now = time.time() * 1000
         stats, i, n = self.stats, 0, len(buf)
         while n - i >= 2:
@@ -304,19 +313,18 @@ class Subscriber(asyncio.Protocol):
                 size, head = int.from_bytes(buf[i + 2 : i + 10], "big"), 10
             if n - i < head + size:
                 break
-            payload = bytes(buf[i + head : i + head + size])
-            i += head + size
+            start, i = i + head, i + head + size
             if opcode == 9:
-                self.send(10, payload)
+                self.send(10, bytes(buf[start:i]))
             elif opcode == 1 and not self.acked:
                 self.acked = True
                 stats.ready += 1
             elif opcode == 1 and stats.on:
-                t = payload.rfind(b'"t":')
-                stats.lat.append(now - int(payload[t + 4 : -1]))
+                t = buf.rfind(b'"t":', start, i)
+                stats.lat.append(now - int(buf[t + 4 : i - 1]))
                 stats.frames += 1
-                stats.deals += payload.count(b'"S":')
-        del buf[:i]
+                stats.deals += buf.count(b'"S":', start, i)
+        return i
 
 
 @dataclass
