@@ -82,6 +82,12 @@ READ_MODELS_FILE = "history.sqlite3"
 _new_tuple = tuple.__new__
 
 
+def _consume_error(fut: asyncio.Future[Any]) -> None:
+    """Mark a future's exception as seen (asyncio logs the ones nobody retrieved)."""
+    if not fut.cancelled():
+        fut.exception()
+
+
 def tune_gc() -> None:
     """Garbage-collector settings for a long-running exchange process.
 
@@ -279,6 +285,41 @@ class Runtime:
         self._pending.append((self.seq, cmd, payload, fut))
         self._wake_up()
         return await fut
+
+    async def submit_many(self, cmds: Sequence[Command]) -> list[Outcome]:
+        """Journal and apply ``cmds`` in order; their outcomes once all of them are durable.
+
+        What :meth:`submit` does for each, with the commands queued together (they share
+        group commits) and one wait for all of them instead of a task per command. If the
+        runtime stops before they are all durable this raises :class:`RuntimeStopped`; the
+        ones before the failure may have been applied, as with separate submits. Cancelling
+        the caller does not take back commands already queued.
+        """
+        if self._closing or self.fatal is not None:
+            raise RuntimeStopped("the exchange is shutting down")
+        if not cmds:
+            return []
+        create = asyncio.get_running_loop().create_future
+        pending = self._pending
+        futs: list[asyncio.Future[Outcome]] = []
+        for cmd in cmds:
+            cmd = self.stamp(cmd)
+            self.seq += 1
+            fut: asyncio.Future[Outcome] = create()
+            pending.append((self.seq, cmd, codec.encode(cmd), fut))
+            futs.append(fut)
+        self._wake_up()
+        try:
+            # Batches are applied and released in order: once the last is done, all are.
+            await asyncio.shield(futs[-1])
+        except BaseException:
+            for f in futs:  # nobody else will look at their errors (now or later)
+                if f.done():
+                    _consume_error(f)
+                else:
+                    f.add_done_callback(_consume_error)
+            raise
+        return [f.result() for f in futs]
 
     def _submit_now(self, seq: int, cmd: Command, payload: bytes) -> Outcome:
         """The whole write path for one command, in the caller's task, while the flusher is

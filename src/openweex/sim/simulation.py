@@ -148,8 +148,7 @@ def runtime_submitter(runtime: Runtime) -> Submit:
     async def submit(cmds: Sequence[Command]) -> list[Result]:
         if not cmds:
             return []
-        done = await asyncio.gather(*(runtime.submit(c) for c in cmds))
-        return [result for result, _ in done]
+        return [result for result, _ in await runtime.submit_many(cmds)]
 
     return submit
 
