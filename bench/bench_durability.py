@@ -9,7 +9,9 @@ b. Acknowledged (durable) throughput of the in-process runtime: ``--tasks`` asyn
    order within 50 ticks of the mid (10% of them cross), and when it rests, a cancel of it
    half of the time. Every command is journaled, fsynced (group commit), applied, written to
    the SQLite read models and acknowledged. Reference: the same kind of commands applied to
-   a bare engine (no journal, no read models, no event loop). Like the server, the runtime
+   a bare engine (no journal, no read models, no event loop). The bulk case: 10 tasks, each
+   trading for ``--bulk`` users (100) at a time with ``Runtime.submit_many`` (one wait for
+   the orders of all its users, then one for their cancels). Like the server, the runtime
    runs on uvloop (``--loop asyncio`` for the standard loop) with the server's garbage-
    collector settings, and on whichever engine build is installed (printed first: the
    compiled one for a regular install, pure Python for an editable one).
@@ -131,7 +133,34 @@ async def _trader(rt: Runtime, uid: int, seed: int, stop: float, lat: list[float
             lat.append(perf() - t0)
 
 
-async def _run_runtime(d: Path, tasks: int, seconds: float) -> tuple[int, float, list[float], int]:
+async def _bulk_trader(
+    rt: Runtime, uids: list[int], seed: int, stop: float, lat: list[float]
+) -> None:
+    """Like :func:`_trader` for several users at once: one order each per ``submit_many``,
+    then the cancels of half of those that rest, in a second one."""
+    rnd = random.Random(seed)
+    perf = time.perf_counter
+    while perf() < stop:
+        t0 = perf()
+        outcomes = await rt.submit_many([_limit(rnd, uid, 0) for uid in uids])
+        took = perf() - t0
+        lat.extend([took] * len(uids))
+        cancels: list[Command] = [
+            CancelOrder(0, uid, SYMBOL, result.order_id, "")
+            for uid, (result, _) in zip(uids, outcomes, strict=True)
+            if isinstance(result, OrderAck) and rnd.random() < 0.5
+        ]
+        if cancels:
+            t0 = perf()
+            await rt.submit_many(cancels)
+            lat.extend([perf() - t0] * len(cancels))
+
+
+async def _run_runtime(
+    d: Path, tasks: int, seconds: float, bulk: int = 0
+) -> tuple[int, float, list[float], int]:
+    """``tasks`` submitting tasks; with ``bulk``, each one submits for ``bulk`` users at a
+    time with ``submit_many`` (``tasks * bulk`` users in all)."""
     rt = Runtime.open(d, MARKETS, snapshot_every=10**9)
     fsyncs = 0
     real_append = rt.journal.append_batch
@@ -145,12 +174,15 @@ async def _run_runtime(d: Path, tasks: int, seconds: float) -> tuple[int, float,
     lat: list[float] = []
     async with asyncio.TaskGroup() as tg:
         tg.create_task(rt.run())
-        for cmd in _setup(tasks):
-            await rt.submit(cmd)
+        await rt.submit_many(_setup(tasks * max(bulk, 1)))
         first, start = rt.applied_seq, time.perf_counter()
         calls = fsyncs
         stop = start + seconds
-        await asyncio.gather(*(_trader(rt, 10001 + i, i, stop, lat) for i in range(tasks)))
+        if bulk:
+            groups = [[10001 + i * bulk + k for k in range(bulk)] for i in range(tasks)]
+            await asyncio.gather(*(_bulk_trader(rt, g, i, stop, lat) for i, g in enumerate(groups)))
+        else:
+            await asyncio.gather(*(_trader(rt, 10001 + i, i, stop, lat) for i in range(tasks)))
         took = time.perf_counter() - start
         done = rt.applied_seq - first
         await rt.close()
@@ -158,18 +190,24 @@ async def _run_runtime(d: Path, tasks: int, seconds: float) -> tuple[int, float,
     return done, took, lat, fsyncs - calls
 
 
-def bench_runtime(workdir: Path, tasks: int, seconds: float, loop: str) -> None:
+def bench_runtime(workdir: Path, tasks: int, seconds: float, loop: str, bulk: int = 0) -> None:
     factory = _loop_factory() if loop == "uvloop" else None
-    with asyncio.Runner(loop_factory=factory) as runner:
-        done, took, lat, fsyncs = runner.run(_run_runtime(workdir / "runtime", tasks, seconds))
-    lat.sort()
-    row(
-        f"runtime, {tasks} tasks: acknowledged commands",
-        f"{done / took:,.0f}/s",
-        _ms(lat[len(lat) // 2]),
-        _ms(lat[int(len(lat) * 0.99)]),
-        f"{done / max(fsyncs, 1):,.0f}/fsync",
-    )
+    cases = [(f"runtime, {tasks} tasks: acknowledged commands", tasks, 0)]
+    if bulk:
+        cases.append((f"runtime, 10 tasks x submit_many({bulk})", 10, bulk))
+    for label, n, size in cases:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            done, took, lat, fsyncs = runner.run(
+                _run_runtime(workdir / f"runtime-{size}", n, seconds, size)
+            )
+        lat.sort()
+        row(
+            label,
+            f"{done / took:,.0f}/s",
+            _ms(lat[len(lat) // 2]),
+            _ms(lat[int(len(lat) * 0.99)]),
+            f"{done / max(fsyncs, 1):,.0f}/fsync",
+        )
     ex = Exchange(MARKETS)
     for cmd in _setup(tasks):
         ex.apply(cmd)
@@ -297,6 +335,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dir", help="directory on the filesystem to test (default: temp)")
     parser.add_argument("--seconds", type=float, default=5.0, help="per throughput case")
     parser.add_argument("--tasks", type=int, default=1000)
+    parser.add_argument("--bulk", type=int, default=100,
+                        help="users per submit_many of the bulk case (0: none)")  # fmt: skip
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--tail", type=int, default=10_000, help="records after the snapshot")
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="uvloop",
@@ -317,7 +357,7 @@ def main(argv: list[str] | None = None) -> None:
         row("case", "rate / time", "p50", "p99", "")
         bench_raw(workdir, 1, args.seconds)
         bench_raw(workdir, 64, args.seconds)
-        bench_runtime(workdir, args.tasks, args.seconds, args.loop)
+        bench_runtime(workdir, args.tasks, args.seconds, args.loop, args.bulk)
         d = workdir / "recovery"
         _, want = build_data_dir(d, args.records, args.records - args.tail)
         bench_recovery(d, f"snapshot + {args.tail:,} records", want)
