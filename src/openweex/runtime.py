@@ -27,7 +27,11 @@ own: the events of delivered batches wait in memory until the oldest of them wai
 read-model writer thread as one transaction (SQLite does its part of the work without the
 GIL, next to the event loop). Whatever reads :attr:`Runtime.store` first hands over what
 waits and waits until the writer wrote it all, so a history query always sees every change
-that was acknowledged before it. One transaction per delivered batch would be one SQLite commit per
+that was acknowledged before it. The writer may fall behind by at most
+``history_max_lag`` transactions: beyond that the flusher waits for it before it releases
+more (backpressure: memory and the wait of a history query stay bounded when commands
+come faster than the read models can take them). One transaction per delivered batch would
+be one SQLite commit per
 order under light load: the write-ahead log then grows by several pages per order, and the
 checkpoints that copy it back compete with the journal's fsyncs for the disk (measured: a
 journal fsync stalled for 45 ms about once a second at 1,000 orders/s).
@@ -129,6 +133,7 @@ class Runtime:
         inline_max_ms: float = 1.0,
         history_delay_ms: float = 50.0,
         history_max_events: int = 20_000,
+        history_max_lag: int = 4,
     ) -> None:
         if journal_retention not in ("all", "snapshots"):
             raise ValueError("journal_retention must be 'all' or 'snapshots'")
@@ -144,6 +149,7 @@ class Runtime:
         self._history_since = 0.0  # monotonic time the oldest unwritten batch was delivered
         self.history_delay_s = history_delay_ms / 1000
         self.history_max_events = history_max_events
+        self.history_max_lag = history_max_lag  # read-model transactions not yet written
         self.inline_batch = inline_batch
         self.inline_max_s = inline_max_ms / 1000
         self.write_seconds = 0.0  # moving average of one journal write + fsync
@@ -367,7 +373,7 @@ class Runtime:
                     self._fail(error, batch)
                     break
                 if self._history_due():
-                    self._flush_history_logged()
+                    await self._write_history()
                     if self.fatal is not None:
                         self._fail(self.fatal, batch)
                         break
@@ -415,9 +421,14 @@ class Runtime:
             or time.monotonic() - self._history_since >= self.history_delay_s
         )
 
-    def _flush_history_logged(self) -> None:
+    async def _write_history(self) -> None:
+        """Hand the waiting events to the read-model writer; if it is more than
+        ``history_max_lag`` transactions behind, wait until it caught up to that."""
         with contextlib.suppress(RuntimeStopped):  # logged and recorded as fatal already
             self.flush_history()
+        writer = self._writer
+        if writer is not None and writer.outstanding > self.history_max_lag:
+            await asyncio.to_thread(writer.wait_below, self.history_max_lag + 1)
 
     def _inline(self, commands: int) -> bool:
         """Journal a batch of ``commands`` on the event loop? Small ones, on a fast disk."""
@@ -448,7 +459,7 @@ class Runtime:
         """
         if self._history_due():
             await asyncio.sleep(0)  # responses first, then the read models
-            self._flush_history_logged()
+            await self._write_history()
         if self._pending or self._closing or self.fatal is not None:
             return  # (a submit or close during the sleep above found no future to resolve)
         loop = asyncio.get_running_loop()
@@ -625,12 +636,21 @@ class HistoryWriter:
             self._outstanding += 1
         self._queue.put((seq, events))
 
+    @property
+    def outstanding(self) -> int:
+        """Transactions put and not yet written."""
+        return self._outstanding
+
     def wait(self) -> None:
-        with self._done:
-            while self._outstanding:
-                self._done.wait()
+        self.wait_below(1)
         if self.error is not None:
             raise self.error
+
+    def wait_below(self, n: int) -> None:
+        """Block until fewer than ``n`` transactions are waiting (or a write failed)."""
+        with self._done:
+            while self._outstanding >= n and self.error is None:
+                self._done.wait()
 
     def close(self) -> None:
         """Stop the thread once it wrote everything put before."""
@@ -647,8 +667,7 @@ class HistoryWriter:
                     self._on_error(exc)
             with self._done:
                 self._outstanding -= 1
-                if not self._outstanding:
-                    self._done.notify_all()
+                self._done.notify_all()
 
 
 def open_store(data_dir: Path, markets: Markets) -> SqliteStore:

@@ -433,3 +433,22 @@ async def test_a_cancelled_submit_many_still_applies_what_it_queued(tmp_path: Pa
         fsync.gate.set()
         await _until(lambda: rt.applied_seq == 120, "the cancelled commands applied")
     assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
+
+
+async def test_read_models_that_fall_behind_hold_the_flusher_back(tmp_path: Path) -> None:
+    cmds = make_commands(1500, 18)
+    lags: list[int] = []
+    async with running(tmp_path / "d", history_delay_ms=1.0, history_max_lag=2) as rt:
+        real_write = rt._store.write
+
+        def slow(seq: int, events: Sequence[Event]) -> None:
+            time.sleep(0.02)  # a disk much slower than the journal's
+            real_write(seq, events)
+
+        rt._store.write = slow  # type: ignore[method-assign]
+        rt.subscribe(lambda *_: lags.append(rt._writer.outstanding if rt._writer else 0))
+        await submit_all(rt, cmds)
+    assert lags and max(lags) <= 3  # the limit, plus the transaction just handed over
+    async with running(tmp_path / "e") as rt:  # the same without a slow disk
+        await submit_all(rt, cmds)
+    assert state_of(tmp_path / "d") == state_of(tmp_path / "e")
