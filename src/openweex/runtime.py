@@ -277,18 +277,25 @@ class Runtime:
         """True once the runtime stopped accepting commands (shutdown or a fatal error)."""
         return self._closing or self.fatal is not None
 
-    async def submit(self, cmd: Command) -> Outcome:
-        """Journal, apply and return ``(result, events)`` once the command is durable."""
-        if self._closing or self.fatal is not None:
+    def _check_open(self) -> None:
+        if self.closing:
             raise RuntimeStopped("the exchange is shutting down")
+
+    def _sequence(self, cmd: Command) -> tuple[int, Command, bytes]:
+        """``cmd`` stamped, with the next seq and its journal payload."""
         cmd = self.stamp(cmd)
         self.seq += 1
-        payload = codec.encode(cmd)
+        return self.seq, cmd, codec.encode(cmd)
+
+    async def submit(self, cmd: Command) -> Outcome:
+        """Journal, apply and return ``(result, events)`` once the command is durable."""
+        self._check_open()
+        seq, cmd, payload = self._sequence(cmd)
         wake = self._wake
         if wake is not None and not wake.done() and not self._went_now and self._inline(1):
-            return self._submit_now(self.seq, cmd, payload)
+            return self._submit_now(seq, cmd, payload)
         fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._pending.append((self.seq, cmd, payload, fut))
+        self._pending.append((seq, cmd, payload, fut))
         self._wake_up()
         return await fut
 
@@ -301,18 +308,15 @@ class Runtime:
         ones before the failure may have been applied, as with separate submits. Cancelling
         the caller does not take back commands already queued.
         """
-        if self._closing or self.fatal is not None:
-            raise RuntimeStopped("the exchange is shutting down")
+        self._check_open()
         if not cmds:
             return []
         create = asyncio.get_running_loop().create_future
         pending = self._pending
         futs: list[asyncio.Future[Outcome]] = []
         for cmd in cmds:
-            cmd = self.stamp(cmd)
-            self.seq += 1
             fut: asyncio.Future[Outcome] = create()
-            pending.append((self.seq, cmd, codec.encode(cmd), fut))
+            pending.append((*self._sequence(cmd), fut))
             futs.append(fut)
         self._wake_up()
         try:
