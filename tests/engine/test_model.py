@@ -262,8 +262,9 @@ class ExchangeMachine(RuleBasedStateMachine):
         assert finals == self.ref.touched
         assert maker_updates == [t.maker_order_id for t in trades]  # one per fill, in order
         next_bill = self.ex.ledger.next_bill_id
-        _check_balance_events(before, list(expand(events)), _engine_balances(self.ex))
-        bill_ids = [e.bill_id for e in expand(events) if isinstance(e, BalanceUpdate) and e.bill_id]
+        legs = list(expand(events))
+        _check_balance_events(before, legs, _engine_balances(self.ex))
+        bill_ids = [e.bill_id for e in legs if isinstance(e, BalanceUpdate) and e.bill_id]
         # Bills are numbered by the ledger's counter, one after the other, none skipped.
         assert bill_ids == list(range(next_bill - len(bill_ids), next_bill))
         self.compare_state()
