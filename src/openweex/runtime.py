@@ -61,6 +61,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal
 
@@ -620,9 +621,12 @@ class Runtime:
 class HistoryWriter:
     """Writes read-model transactions, in order, on a thread of its own.
 
-    :meth:`put` never blocks; :meth:`wait` blocks until everything put was written and
-    raises the first write error (after which nothing more is written: the runtime stops
-    and recovery writes those events again). ``on_error`` is called on the writer thread.
+    Everything put while a transaction was being written goes into the next one (the
+    events in order, with the last seq): a writer that fell behind catches up in larger
+    transactions, which cost much less per row. :meth:`put` never blocks; :meth:`wait`
+    blocks until everything put was written and raises the first write error (after which
+    nothing more is written: the runtime stops and recovery writes those events again).
+    ``on_error`` is called on the writer thread.
     """
 
     def __init__(self, store: HistoryStore, on_error: Callable[[BaseException], None]) -> None:
@@ -642,7 +646,7 @@ class HistoryWriter:
 
     @property
     def outstanding(self) -> int:
-        """Transactions put and not yet written."""
+        """Puts not yet written."""
         return self._outstanding
 
     def wait(self) -> None:
@@ -662,15 +666,28 @@ class HistoryWriter:
         self._thread.join()
 
     def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
+        get, take = self._queue.get, self._queue.get_nowait
+        stopping = False
+        while not stopping and (item := get()) is not None:
+            # Whatever queued up meanwhile goes into the same transaction: a writer that fell
+            # behind catches up in fewer, larger transactions, and a large one costs far less
+            # per row (an index page changed by many of its rows is written to the WAL once).
+            seq, runs = item[0], [item[1]]
+            try:
+                while (more := take()) is not None:
+                    seq = more[0]
+                    runs.append(more[1])
+                stopping = True  # the sentinel came after them: stop once they are written
+            except queue.Empty:
+                pass
             if self.error is None:
                 try:
-                    self._store.write(*item)
+                    self._store.write(seq, runs[0] if len(runs) == 1 else chain(*runs))
                 except Exception as exc:
                     self.error = exc
                     self._on_error(exc)
             with self._done:
-                self._outstanding -= 1
+                self._outstanding -= len(runs)
                 self._done.notify_all()
 
 

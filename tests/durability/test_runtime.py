@@ -9,14 +9,14 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
 
 from openweex.domain.events import Event
 from openweex.engine.ledger import ApiKeyRecord
-from openweex.runtime import Runtime, RuntimeStopped
+from openweex.runtime import HistoryWriter, Runtime, RuntimeStopped
 from openweex.storage.journal import JournalFatal
 from tests.durability.helpers import (
     close,
@@ -452,3 +452,40 @@ async def test_read_models_that_fall_behind_hold_the_flusher_back(tmp_path: Path
     async with running(tmp_path / "e") as rt:  # the same without a slow disk
         await submit_all(rt, cmds)
     assert state_of(tmp_path / "d") == state_of(tmp_path / "e")
+
+
+def test_the_history_writer_merges_what_queued_up_into_one_transaction() -> None:
+    gate, entered = threading.Event(), threading.Event()
+    writes: list[tuple[int, list[object]]] = []
+
+    class Store:
+        def write(self, seq: int, events: Iterable[object]) -> None:
+            entered.set()
+            gate.wait(5)
+            writes.append((seq, list(events)))
+
+    errors: list[BaseException] = []
+    writer = HistoryWriter(Store(), errors.append)  # type: ignore[arg-type]
+    writer.put(1, ["a"])  # type: ignore[list-item]
+    assert entered.wait(5)  # the first transaction is being written
+    for seq, ev in ((2, ["b", "c"]), (3, []), (5, ["d"])):
+        writer.put(seq, ev)  # type: ignore[arg-type]
+    assert writer.outstanding == 4
+    gate.set()
+    writer.wait()
+    assert writes == [(1, ["a"]), (5, ["b", "c", "d"])]
+    assert writer.outstanding == 0
+    # Closing while a transaction is written: the queued ones are still written, merged.
+    gate.clear()
+    entered.clear()
+    writer.put(6, ["e"])  # type: ignore[list-item]
+    assert entered.wait(5)
+    writer.put(7, ["f"])  # type: ignore[list-item]
+    writer.put(8, ["g"])  # type: ignore[list-item]
+    closing = threading.Thread(target=writer.close)
+    closing.start()
+    gate.set()
+    closing.join(5)
+    assert not closing.is_alive()
+    assert writes[2:] == [(6, ["e"]), (8, ["f", "g"])]
+    assert not errors
