@@ -79,3 +79,21 @@ def test_real_streams_decode_identically() -> None:
 )
 def test_state_codec_round_trips_plain_state(value: Any) -> None:
     assert codec.decode_state(codec.encode_state(value)) == value
+
+
+def test_state_with_one_huge_int_encodes_the_rest_exactly_too() -> None:
+    rows = [[1000 + i, 10001, 1, 2999999, 1000, "oid-é" if i == 7 else ""] for i in range(5000)]
+    rows[4321][3] = 2**80  # one order whose amount is beyond 64 bits
+    state = {
+        "version": 3,
+        "counters": [1, 2, 3],
+        "inflow": [["USDT", 10**30], ["BTC", 5]],
+        "books": {"BTCUSDT_SPBL": rows, "ETHUSDT_SPBL": []},
+        "odd": [{"__tuple__": [2**70]}, {1: 2**65}, {"k": [1, 2]}],
+    }
+    data = codec.encode_state(state)
+    assert codec.decode_state(data) == codec.decode_data(codec.encode_data(state))
+    back = codec.decode_state(data)
+    assert back["books"] == state["books"] and back["inflow"] == state["inflow"]
+    assert back["odd"] == [{"__tuple__": [2**70]}, {1: 2**65}, {"k": [1, 2]}]
+    assert json.loads(data)["counters"] == [1, 2, 3]  # plain JSON, like the orjson-only path

@@ -254,10 +254,34 @@ def decode_data(data: bytes) -> Any:
 
 def encode_state(state: Any) -> bytes:
     """Encode engine state (plain data with string keys) for a snapshot; see the docstring."""
+    return _encode_plain(state)
+
+
+def _encode_plain(value: Any) -> bytes:
+    """orjson for every part it can write exactly, :func:`encode_data` for the rest.
+
+    One int beyond 64 bits (a ledger total, one huge balance) would otherwise send the whole
+    state, every resting order included, through the much slower exact encoder (about 1 s
+    instead of 60 ms for 300,000 orders, holding the GIL). Dicts and lists that orjson
+    refuses are split and their items encoded one by one, so only the parts holding such a
+    value take the slow path. Both encoders write the same JSON for these values.
+    """
     try:
-        return orjson.dumps(state)
-    except TypeError:  # ints beyond 64 bits, or keys that are not strings
-        return encode_data(state)
+        return orjson.dumps(value)
+    except TypeError:  # an int beyond 64 bits, or a key that is not a string, somewhere in it
+        pass
+    kind = type(value)
+    if kind is list:
+        return b"[" + b",".join([_encode_plain(item) for item in value]) + b"]"
+    if (
+        kind is dict
+        and all(type(key) is str for key in value)
+        and _TUPLE not in value
+        and _MAP not in value
+    ):
+        items = [orjson.dumps(key) + b":" + _encode_plain(item) for key, item in value.items()]
+        return b"{" + b",".join(items) + b"}"
+    return encode_data(value)
 
 
 def decode_state(data: bytes) -> Any:
