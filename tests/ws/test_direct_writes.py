@@ -68,6 +68,66 @@ def test_prebuilt_frames_read_back_exactly(size: int) -> None:
     assert frame.message == {"type": "websocket.send", "text": payload.decode()}
 
 
+class SpyTransport:
+    """A transport around a real socket that records what it is asked to write."""
+
+    def __init__(self, sock: socket.socket, buffered: int = 0, tls: bool = False) -> None:
+        self.extra: dict[str, Any] = {"socket": sock}
+        if tls:
+            self.extra["sslcontext"] = object()
+        self.buffered = buffered
+        self.writes: list[bytes] = []
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.extra.get(name, default)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_write_buffer_size(self) -> int:
+        return self.buffered
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+
+
+def _sink(transport: SpyTransport) -> FrameSink:
+    return FrameSink(cast(asyncio.Transport, transport))
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="POSIX sockets")
+def test_sink_writes_to_the_socket_only_when_the_transport_holds_nothing() -> None:
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    theirs.setblocking(False)
+    try:
+        frame = Frame(b"abc").wire
+        idle = SpyTransport(ours)
+        assert _sink(idle).write(frame)
+        assert theirs.recv(64) == frame and idle.writes == []  # straight to the socket
+        behind = SpyTransport(ours, buffered=10)  # bytes queued in the transport go first
+        assert _sink(behind).write(frame)
+        assert behind.writes == [frame]
+        with pytest.raises(BlockingIOError):
+            theirs.recv(64)
+        tls = SpyTransport(ours, tls=True)  # never around the TLS layer
+        assert _sink(tls).write(frame)
+        assert tls.writes == [frame]
+        # What the socket does not take goes to the transport, after what it took.
+        big = Frame(b"x" * 4_000_000).wire
+        spill = SpyTransport(ours)
+        assert _sink(spill).write(big)
+        assert len(spill.writes) == 1 and 0 < len(spill.writes[0]) < len(big)
+        taken = len(big) - len(spill.writes[0])
+        got = bytearray()
+        while len(got) < taken:
+            got += theirs.recv(1 << 20)
+        assert bytes(got) + spill.writes[0] == big
+    finally:
+        ours.close()
+        theirs.close()
+
+
 @pytest.mark.parametrize("loop_kind", ["asyncio", "uvloop"])
 def test_sink_writes_nothing_once_the_transport_closes(
     loop_kind: str, caplog: pytest.LogCaptureFixture

