@@ -264,7 +264,7 @@ def _encode_plain(value: Any) -> bytes:
     state, every resting order included, through the much slower exact encoder (about 1 s
     instead of 60 ms for 300,000 orders, holding the GIL). Dicts and lists that orjson
     refuses are split and their items encoded one by one, so only the parts holding such a
-    value take the slow path. Both encoders write the same JSON for these values.
+    value take the slow path. What either encoder writes decodes to the same values.
     """
     try:
         return orjson.dumps(value)

@@ -16,9 +16,8 @@ on a background thread with its own connection, so that the writer seldom waits 
 under sustained writes, which leave those no moment to finish, the writer's connection
 checkpoints itself once the WAL holds ``wal_limit_pages`` pages, which bounds the WAL's
 size (the runtime writes from a thread of its own, never from the event loop).
-:meth:`SqliteStore.sync` makes them
-durable when the journal is about to forget records (journal retention),
-:meth:`SqliteStore.bulk` speeds up large catch-ups.
+:meth:`SqliteStore.sync` makes them durable when the journal is about to forget records
+(journal retention), :meth:`SqliteStore.bulk` speeds up large catch-ups.
 The runtime only uses the :class:`HistoryStore` protocol, which another store (PostgreSQL)
 can implement: ``write`` must store the events and the seq atomically.
 
