@@ -692,4 +692,5 @@ class HistoryWriter:
 
 
 def open_store(data_dir: Path, markets: Markets) -> SqliteStore:
-    return SqliteStore(data_dir / READ_MODELS_FILE, markets)
+    """The data directory's read models, written by a process of their own."""
+    return SqliteStore(data_dir / READ_MODELS_FILE, markets, writer_process=True)

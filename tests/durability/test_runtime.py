@@ -7,6 +7,7 @@ import asyncio
 import gc
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -489,3 +490,31 @@ def test_the_history_writer_merges_what_queued_up_into_one_transaction() -> None
     assert not closing.is_alive()
     assert writes[2:] == [(6, ["e"]), (8, ["f", "g"])]
     assert not errors
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+async def test_a_lost_read_model_process_stops_the_runtime_and_recovery_catches_up(
+    tmp_path: Path,
+) -> None:
+    cmds = make_commands(400, 19)
+    rt = open_closed(tmp_path / "d", history_delay_ms=1.0)
+    async with asyncio.TaskGroup() as tg:
+        runner = tg.create_task(rt.run())
+        await submit_all(rt, cmds[:200])
+        _ = rt.store  # everything so far written by the child process
+        child = rt._store._child  # type: ignore[attr-defined]
+        assert child is not None and child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        with pytest.raises(RuntimeStopped):
+            for cmd in cmds[200:]:
+                await rt.submit(cmd)
+                _ = rt.store  # a history query waits for the writer: it learns of the loss
+        await asyncio.wait_for(runner, 5)
+    assert rt.fatal is not None
+    rt.close_files()
+    # The journal has every acknowledged command: a restart writes what the child missed.
+    again = open_closed(tmp_path / "d")
+    try:
+        assert again.store.applied_seq() == again.applied_seq >= 200
+    finally:
+        close(again)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from openweex.domain.events import TransferRecord
 from openweex.domain.markets import default_markets
@@ -77,3 +82,44 @@ def test_the_wal_stays_bounded_under_sustained_writes(tmp_path: Path) -> None:
         assert len(reopened.export_rows()["transfers"]) == 120 * 200
     finally:
         reopened.close()
+
+
+def test_a_writer_process_writes_what_the_store_would_write_itself(tmp_path: Path) -> None:
+    here = SqliteStore(tmp_path / "a.sqlite3", MARKETS)
+    there = SqliteStore(tmp_path / "b.sqlite3", MARKETS, writer_process=True)
+    try:
+        for k in range(5):
+            for store in (here, there):
+                store.write(k + 1, _transfers(k * 30 + 1, 30))
+            # committed when write returns: the store's own connection reads it at once
+            assert there.applied_seq() == k + 1
+            assert there.export_rows() == here.export_rows()
+        child = there._child
+        assert child is not None and child.pid is not None
+        pid = child.pid
+    finally:
+        here.close()
+        there.close()
+    with pytest.raises(ProcessLookupError):  # the child ended with the store
+        os.kill(pid, 0)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+def test_a_writer_process_reports_failures(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "h.sqlite3", MARKETS, writer_process=True)
+    try:
+        store.write(1, _transfers(1, 3))
+        child = store._child
+        assert child is not None
+        with pytest.raises(sqlite3.Error, match="bindings"):  # the child's own error, here
+            child.write(2, [], [], [], [[1, 2, 3]])
+        assert store.applied_seq() == 1  # nothing of the failed transaction
+        store.write(2, _transfers(4, 3))  # the child goes on
+        assert store.applied_seq() == 2
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        with pytest.raises(OSError, match="writer process"):
+            for k in range(3, 100):  # the loss shows on the next write
+                store.write(k, _transfers(10 * k, 1))
+    finally:
+        store.close()

@@ -29,13 +29,20 @@ maker side.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import sqlite3
+import struct
+import subprocess
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
+
+import orjson
 
 from openweex.domain.events import (
     BalanceUpdate,
@@ -295,6 +302,130 @@ _UPSERT_ORDER = (
 )
 
 
+def connect(path: str, wal_limit_pages: int, cache_kib: int) -> sqlite3.Connection:
+    """A connection to the read models with their settings, the tables created if missing."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA busy_timeout=30000")  # a writer process may hold the lock a moment
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    # The background checkpointer keeps the WAL short while writes pause now and then.
+    # Under sustained writes none of its checkpoints can finish, the WAL is never restarted
+    # and grows without bound (to 687 MB in 20 s of the durability benchmark, for a 72 MB
+    # database), which also makes every write slower. A checkpoint by the writer's own
+    # connection after the commit that took the WAL past the limit can finish (no other
+    # writer); the next transaction restarts the WAL from its start, and the file is cut
+    # back to the limit.
+    page = int(db.execute("PRAGMA page_size").fetchone()[0])
+    db.execute(f"PRAGMA wal_autocheckpoint={int(wal_limit_pages)}")
+    db.execute(f"PRAGMA journal_size_limit={int(wal_limit_pages) * page}")
+    # Each user has a place in the per-user indexes where its new rows go: with many active
+    # users those leaf pages are the working set, far beyond the default cache (with 1,000
+    # users, 20% more commands/s over a minute of sustained writes).
+    db.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
+    db.executescript(SCHEMA)
+    return db
+
+
+def write_rows(
+    db: sqlite3.Connection,
+    seq: int,
+    orders: Iterable[Sequence[Any]],
+    fills: Sequence[Sequence[Any]],
+    bills: Sequence[Sequence[Any]],
+    transfers: Sequence[Sequence[Any]],
+) -> None:
+    """Store rows made by :func:`_rows` and ``seq`` as the applied seq, in one transaction."""
+    db.execute("BEGIN")
+    try:
+        db.executemany(_UPSERT_ORDER, orders)
+        if fills:
+            db.executemany(
+                "INSERT OR REPLACE INTO fills VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", fills
+            )
+        if bills:
+            db.executemany("INSERT OR REPLACE INTO bills VALUES (?,?,?,?,?,?,?,?,?)", bills)
+        if transfers:
+            db.executemany("INSERT OR REPLACE INTO transfers VALUES (?,?,?,?,?,?,?)", transfers)
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('applied_seq', ?)", (seq,))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+# A message to the writer process: payload size and whether it is exact JSON (ints beyond
+# 64 bits, which orjson cannot write) instead of orjson's; a reply: message size and status.
+FRAME = struct.Struct("<IB")
+
+
+class WriterProcess:
+    """The SQLite half of :meth:`SqliteStore.write` in a child process of its own.
+
+    The rows are built here, sent as one JSON message per transaction over a pipe, and
+    written by ``python -m openweex.storage.sqlwriter`` with the same connection settings;
+    :meth:`write` returns once that transaction is committed (read-your-writes holds). In
+    the runtime's process the writer thread would otherwise step SQLite row by row, giving
+    the GIL back and taking it again around each row against a busy event loop. The child
+    starts with the first write and ends when the pipe closes (also when this process dies).
+    A failed write raises ``sqlite3.Error`` with the child's message, a lost child ``OSError``.
+    """
+
+    def __init__(self, path: str, wal_limit_pages: int) -> None:
+        self._args = [sys.executable, "-m", "openweex.storage.sqlwriter", path]
+        self._args.append(str(int(wal_limit_pages)))
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def write(
+        self,
+        seq: int,
+        orders: list[Any],
+        fills: list[Any],
+        bills: list[Any],
+        transfers: list[Any],
+    ) -> None:
+        proc = self._proc
+        if proc is None:
+            proc = self._proc = subprocess.Popen(
+                self._args, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            )
+        assert proc.stdin is not None and proc.stdout is not None
+        message = [seq, orders, fills, bills, transfers]
+        try:
+            payload, exact = orjson.dumps(message), 0
+        except TypeError:  # an int beyond 64 bits
+            payload, exact = json.dumps(message).encode(), 1
+        try:
+            proc.stdin.write(FRAME.pack(len(payload), exact) + payload)
+            proc.stdin.flush()
+            head = proc.stdout.read(FRAME.size)
+        except (OSError, ValueError) as exc:
+            raise OSError(f"the read-model writer process failed: {exc}") from exc
+        if len(head) < FRAME.size:
+            raise OSError(f"the read-model writer process ended (exit code {proc.poll()})")
+        size, failed = FRAME.unpack(head)
+        if failed:
+            raise sqlite3.OperationalError(proc.stdout.read(size).decode(errors="replace"))
+
+    def close(self) -> None:
+        """End the child once it wrote what it was sent (a no-op if it never started)."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        assert proc.stdin is not None and proc.stdout is not None
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
 class SqliteStore:
     """The embedded default :class:`HistoryStore`.
 
@@ -307,31 +438,22 @@ class SqliteStore:
     CACHE_KIB = 32 * 1024  # SQLite's page cache for this connection (its default is 2 MiB)
 
     def __init__(
-        self, path: str | Path, markets: Markets, *, wal_limit_pages: int = WAL_LIMIT_PAGES
+        self,
+        path: str | Path,
+        markets: Markets,
+        *,
+        wal_limit_pages: int = WAL_LIMIT_PAGES,
+        writer_process: bool = False,
     ) -> None:
         self._markets = markets
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        # The background checkpointer keeps the WAL short while writes pause now and then.
-        # Under sustained writes none of its checkpoints can finish, the WAL is never
-        # restarted and grows without bound (to 687 MB in 20 s of the durability benchmark,
-        # for a 72 MB database), which also makes every write slower. A checkpoint by the
-        # writer's own connection after the commit that took the WAL past the limit can
-        # finish (no other writer); the next transaction restarts the WAL from its start,
-        # and the file is cut back to the limit.
-        page = int(self._db.execute("PRAGMA page_size").fetchone()[0])
-        self._db.execute(f"PRAGMA wal_autocheckpoint={int(wal_limit_pages)}")
-        self._db.execute(f"PRAGMA journal_size_limit={int(wal_limit_pages) * page}")
-        # Each user has a place in the per-user indexes where its new rows go: with many
-        # active users those leaf pages are the working set, far beyond the default cache
-        # (with 1,000 users, 20% more commands/s over a minute of sustained writes).
-        self._db.execute(f"PRAGMA cache_size=-{self.CACHE_KIB}")
-        self._db.executescript(SCHEMA)
+        self._db = connect(str(path), wal_limit_pages, self.CACHE_KIB)
+        self._child = WriterProcess(str(path), wal_limit_pages) if writer_process else None
         self._written = 0  # rows since the last checkpoint request
         self._checkpointer = Checkpointer(str(path))
 
     def close(self) -> None:
+        if self._child is not None:
+            self._child.close()
         self._checkpointer.stop()
         self._db.close()  # the last connection to close checkpoints and removes the WAL
 
@@ -393,24 +515,10 @@ class SqliteStore:
     def write(self, seq: int, events: Iterable[object]) -> None:
         """Write the events of all commands up to ``seq`` in one transaction."""
         orders, fills, bills, transfers = _rows(events, self._markets)
-        db = self._db
-        db.execute("BEGIN")
-        try:
-            if orders:
-                db.executemany(_UPSERT_ORDER, orders.values())
-            if fills:
-                db.executemany(
-                    "INSERT OR REPLACE INTO fills VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", fills
-                )
-            if bills:
-                db.executemany("INSERT OR REPLACE INTO bills VALUES (?,?,?,?,?,?,?,?,?)", bills)
-            if transfers:
-                db.executemany("INSERT OR REPLACE INTO transfers VALUES (?,?,?,?,?,?,?)", transfers)
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('applied_seq', ?)", (seq,))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        if self._child is not None:
+            self._child.write(seq, list(orders.values()), fills, bills, transfers)
+        else:
+            write_rows(self._db, seq, orders.values(), fills, bills, transfers)
         self._written += len(orders) + len(fills) + len(bills) + len(transfers) + 1
         if self._written >= self.CHECKPOINT_ROWS:
             self._written = 0
