@@ -123,3 +123,25 @@ def test_a_writer_process_reports_failures(tmp_path: Path) -> None:
                 store.write(k, _transfers(10 * k, 1))
     finally:
         store.close()
+
+
+def test_a_bulk_catch_up_through_a_writer_process_keeps_the_indexes_dropped(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(tmp_path / "h.sqlite3", MARKETS, writer_process=True)
+
+    def indexes() -> set[str]:
+        rows = store._db.execute("SELECT name FROM sqlite_master WHERE type='index'")
+        return {name for (name,) in rows if not name.startswith("sqlite_")}
+
+    try:
+        every = indexes()
+        assert every
+        with store.bulk():
+            store.write(1, _transfers(1, 50))  # the first write starts the child
+            assert indexes() == set()  # built once at the end, not row by row
+        assert indexes() == every
+        rows = store.transfers(10001, None, None, Page(None, None, 100), 0)
+        assert len(rows) == 50
+    finally:
+        store.close()

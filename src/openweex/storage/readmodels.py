@@ -302,8 +302,12 @@ _UPSERT_ORDER = (
 )
 
 
-def connect(path: str, wal_limit_pages: int, cache_kib: int) -> sqlite3.Connection:
-    """A connection to the read models with their settings, the tables created if missing."""
+def connect(
+    path: str, wal_limit_pages: int, cache_kib: int, *, create: bool = True
+) -> sqlite3.Connection:
+    """A connection to the read models with their settings; with ``create``, the tables and
+    indexes are created if missing (the writer process leaves that to the store, which may
+    have dropped the indexes for a bulk catch-up)."""
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA busy_timeout=30000")  # a writer process may hold the lock a moment
     db.execute("PRAGMA journal_mode=WAL")
@@ -322,7 +326,8 @@ def connect(path: str, wal_limit_pages: int, cache_kib: int) -> sqlite3.Connecti
     # users those leaf pages are the working set, far beyond the default cache (with 1,000
     # users, 20% more commands/s over a minute of sustained writes).
     db.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
-    db.executescript(SCHEMA)
+    if create:
+        db.executescript(SCHEMA)
     return db
 
 

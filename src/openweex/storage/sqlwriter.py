@@ -18,7 +18,7 @@ from openweex.storage.readmodels import FRAME, SqliteStore, connect, write_rows
 
 def main(argv: list[str] | None = None) -> int:
     path, limit = argv if argv is not None else sys.argv[1:]
-    db = connect(path, int(limit), SqliteStore.CACHE_KIB)
+    db = connect(path, int(limit), SqliteStore.CACHE_KIB, create=False)
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     try:
         while len(head := inp.read(FRAME.size)) == FRAME.size:
