@@ -47,6 +47,8 @@ from typing import Any
 
 import httpx
 
+from procstat import cpu_seconds
+
 HERE = Path(__file__).parent
 TOKEN = "bench-admin-token"
 SYM = "BTCUSDT_SPBL"
@@ -141,23 +143,8 @@ class Server:
         time.sleep(0.3)
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time so far of the server process and its children (the
-        read-model writer process) (Linux ``/proc``)."""
-        pid = self.proc.pid
-        kids: list[str] = []
-        for task in Path(f"/proc/{pid}/task").glob("*"):  # children of any of its threads
-            try:
-                kids += (task / "children").read_text().split()
-            except OSError:
-                continue
-        total = 0.0
-        for p in [pid, *map(int, kids)]:
-            try:
-                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+        """User + system CPU time of the server process and its children so far."""
+        return cpu_seconds(self.proc.pid)
 
     def measure(self, case: str, load: Callable[[], Result]) -> Result:
         """Run ``load`` and record the server's CPU time over it."""

@@ -54,6 +54,8 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
+from procstat import cpu_seconds
+
 ADMIN = "bench-admin-token"
 DEALS = "spot@public.deals.v3.api@BTCUSDT"
 CHANNELS = {
@@ -170,30 +172,6 @@ class RawHttp:
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time so far of a process and its children (the server's read-model
-    writer process) (Linux /proc)."""
-    total = 0.0
-    for p in [pid, *_children(pid)]:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def _children(pid: int) -> list[int]:
-    """Child processes of any thread of ``pid``."""
-    out: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            out += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return out
 
 
 async def paced(rate: float, seconds: float, workers: int, job: Any) -> int:
