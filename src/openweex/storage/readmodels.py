@@ -376,8 +376,8 @@ class WriterProcess:
     """
 
     def __init__(self, path: str, wal_limit_pages: int) -> None:
-        self._args = [sys.executable, "-m", "openweex.storage.sqlwriter", path]
-        self._args.append(str(int(wal_limit_pages)))
+        module = "openweex.storage.sqlwriter"
+        self._args = [sys.executable, "-m", module, path, str(int(wal_limit_pages))]
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -435,7 +435,9 @@ class SqliteStore:
     """The embedded default :class:`HistoryStore`.
 
     ``wal_limit_pages``: the size of the WAL, in pages, past which the writer checkpoints
-    after its commit (0: never, only the background checkpointer does).
+    after its commit (0: never, only the background checkpointer does). ``writer_process``:
+    :meth:`write` has a :class:`WriterProcess` store the rows instead of this connection
+    (the runtime's store); queries and maintenance always use this connection.
     """
 
     CHECKPOINT_ROWS = 20_000  # rows written between checkpoint requests
