@@ -1,19 +1,33 @@
-"""The SQLite read models' housekeeping: checkpoints off the writer, clean close."""
+"""The SQLite read models' housekeeping (checkpoints off the writer, clean close) and their
+writer process."""
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import signal
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 
-from openweex.domain.events import TransferRecord
+from openweex.domain.commands import Deposit
+from openweex.domain.events import BalanceUpdate, OrderUpdate, Settlement, Trade, TransferRecord
 from openweex.domain.markets import default_markets
-from openweex.storage.readmodels import Page, SqliteStore
+from openweex.domain.values import Side
+from openweex.engine.exchange import Exchange
+from openweex.storage.readmodels import (
+    ROW_EVENTS,
+    Page,
+    SqliteStore,
+    pack_events,
+    unpack_events,
+)
+from tests.durability.helpers import make_commands
 
 MARKETS = default_markets()
 
@@ -84,16 +98,40 @@ def test_the_wal_stays_bounded_under_sustained_writes(tmp_path: Path) -> None:
         reopened.close()
 
 
+def _engine_batches(n: int, seed: int) -> list[list[object]]:
+    """The events of ``n`` random commands (orders, fills, cancels, funds, transfers) in
+    batches of 1 to 40 commands, with one deposit beyond 64 bits along the way."""
+    ex = Exchange(MARKETS)
+    rnd = random.Random(seed)
+    cmds = make_commands(n, seed)
+    cmds.insert(n // 2, Deposit(cmds[n // 2].ts, 10001, "USDT", 2**70))
+    batches: list[list[object]] = []
+    i = 0
+    while i < len(cmds):
+        k = rnd.randint(1, 40)
+        batches.append([e for cmd in cmds[i : i + k] for e in ex.apply(cmd)[1]])
+        i += k
+    return batches
+
+
 def test_a_writer_process_writes_what_the_store_would_write_itself(tmp_path: Path) -> None:
     here = SqliteStore(tmp_path / "a.sqlite3", MARKETS)
     there = SqliteStore(tmp_path / "b.sqlite3", MARKETS, writer_process=True)
+    batches = _engine_batches(1500, 3)
+    kinds = {type(e) for b in batches for e in b}
+    assert {OrderUpdate, Trade, Settlement, BalanceUpdate, TransferRecord} <= kinds
     try:
-        for k in range(5):
+        for seq, events in enumerate(batches, 1):
             for store in (here, there):
-                store.write(k + 1, _transfers(k * 30 + 1, 30))
+                store.write(seq, iter(events))  # an iterator, as the runtime's writer gives
             # committed when write returns: the store's own connection reads it at once
-            assert there.applied_seq() == k + 1
-            assert there.export_rows() == here.export_rows()
+            assert there.applied_seq() == seq
+            if seq % 10 == 0:
+                assert there.export_rows() == here.export_rows()
+        rows = there.export_rows()
+        assert rows == here.export_rows()
+        assert all(rows[t] for t in ("orders", "fills", "bills", "transfers"))
+        assert any(int(bill[6]) >= 2**70 for bill in rows["bills"])  # exact beyond 64 bits
         child = there._child
         assert child is not None and child.pid is not None
         pid = child.pid
@@ -104,6 +142,21 @@ def test_a_writer_process_writes_what_the_store_would_write_itself(tmp_path: Pat
         os.kill(pid, 0)
 
 
+def test_events_go_to_a_writer_process_as_plain_arrays_and_come_back_equal() -> None:
+    events = [e for batch in _engine_batches(300, 5) for e in batch]
+    packed = pack_events(events)
+    wanted = [e for e in events if type(e) in ROW_EVENTS]
+    wanted = [e for e in wanted if not (isinstance(e, BalanceUpdate) and not e.bill_id)]
+    assert len(packed) == len(wanted) < len(events)  # freezes and the like are not sent
+    with pytest.raises(TypeError):  # the deposit beyond 64 bits: the exact JSON path
+        orjson.dumps(packed)
+    back = unpack_events(json.loads(json.dumps(packed)))
+    assert [type(e) for e in back] == [type(e) for e in wanted]
+    assert back == wanted  # enums come back as their int values, equal to them
+    small = [p for p in packed if all(type(v) is not int or v < 2**63 for v in p)]
+    assert unpack_events(orjson.loads(orjson.dumps(small))) == unpack_events(small)
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
 def test_a_writer_process_reports_failures(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "h.sqlite3", MARKETS, writer_process=True)
@@ -111,16 +164,57 @@ def test_a_writer_process_reports_failures(tmp_path: Path) -> None:
         store.write(1, _transfers(1, 3))
         child = store._child
         assert child is not None
-        with pytest.raises(sqlite3.Error, match="bindings"):  # the child's own error, here
-            child.write(2, [], [], [], [[1, 2, 3]])
+        bad = Trade(1, "NOSUCH_SPBL", 1, 1, 1, 1, Side.BUY, 1, 1, "", 2, 2, "", 0, 0, False)
+        with pytest.raises(sqlite3.Error, match=r"KeyError.*NOSUCH"):  # the child's error
+            store.write(2, [*_transfers(4, 3), bad])
         assert store.applied_seq() == 1  # nothing of the failed transaction
-        store.write(2, _transfers(4, 3))  # the child goes on
+        assert len(store.export_rows()["transfers"]) == 3
+        with pytest.raises(sqlite3.Error, match=r"KeyError.*NOSUCH"):  # none is skipped
+            store.write(3, _transfers(4, 3))
+        assert store.applied_seq() == 1
+    finally:
+        store.close()
+    store = SqliteStore(tmp_path / "h.sqlite3", MARKETS, writer_process=True)
+    try:
+        store.write(2, _transfers(4, 3))  # a new store, a new child
         assert store.applied_seq() == 2
-        assert child.pid is not None
+        child = store._child
+        assert child is not None and child.pid is not None
         os.kill(child.pid, signal.SIGKILL)
         with pytest.raises(OSError, match="writer process"):
             for k in range(3, 100):  # the loss shows on the next write
                 store.write(k, _transfers(10 * k, 1))
+    finally:
+        store.close()
+
+
+def test_in_bulk_mode_a_writer_process_writes_while_the_next_transaction_is_made(
+    tmp_path: Path,
+) -> None:
+    batches = _engine_batches(600, 7)
+    here = SqliteStore(tmp_path / "a.sqlite3", MARKETS)
+    there = SqliteStore(tmp_path / "b.sqlite3", MARKETS, writer_process=True)
+    try:
+        with here.bulk(), there.bulk():
+            for seq, events in enumerate(batches, 1):
+                here.write(seq, events)
+                there.write(seq, events)
+                child = there._child
+                assert child is not None and child._unanswered <= 1  # one in flight at most
+        assert there.applied_seq() == len(batches)  # all committed at the end of bulk()
+        assert there.export_rows() == here.export_rows()
+    finally:
+        here.close()
+        there.close()
+    bad = Trade(1, "NOSUCH_SPBL", 1, 1, 1, 1, Side.BUY, 1, 1, "", 2, 2, "", 0, 0, False)
+    store = SqliteStore(tmp_path / "c.sqlite3", MARKETS, writer_process=True)
+    try:
+        with pytest.raises(sqlite3.Error, match="NOSUCH"), store.bulk():
+            store.write(1, _transfers(1, 3))
+            store.write(2, [bad])  # raised by the next write or at the end
+            store.write(3, _transfers(4, 3))
+        assert store.applied_seq() == 1  # nothing after the failed transaction
+        assert store.transfers(10001, None, None, Page(None, None, 100), 0)  # indexes back
     finally:
         store.close()
 

@@ -1,9 +1,10 @@
 """The read models' SQLite writer process: ``python -m openweex.storage.sqlwriter PATH LIMIT``.
 
 Started by :class:`openweex.storage.readmodels.WriterProcess`. Reads messages from stdin (a
-:data:`~openweex.storage.readmodels.FRAME` header, then the rows of one transaction as
-JSON), writes each in one transaction and answers on stdout: an empty success, or the error.
-Ends when stdin closes.
+:data:`~openweex.storage.readmodels.FRAME` header, then JSON): first the symbols' coins,
+then per transaction its seq and events, which it turns into rows and writes in one
+transaction. Answers each message on stdout: an empty success, or the error; after a failed
+transaction every later one gets that error too (none is skipped). Ends when stdin closes.
 """
 
 from __future__ import annotations
@@ -13,25 +14,44 @@ import sys
 
 import orjson
 
-from openweex.storage.readmodels import FRAME, SqliteStore, connect, write_rows
+from openweex.storage.readmodels import (
+    FRAME,
+    MSG_COINS,
+    MSG_EVENTS_EXACT,
+    Coins,
+    SqliteStore,
+    connect,
+    event_rows,
+    unpack_events,
+    write_rows,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     path, limit = argv if argv is not None else sys.argv[1:]
     db = connect(path, int(limit), SqliteStore.CACHE_KIB, create=False)
     inp, out = sys.stdin.buffer, sys.stdout.buffer
+    coins: Coins = {}
+    failed = b""  # after a failed transaction every later one is refused: none is skipped
     try:
         while len(head := inp.read(FRAME.size)) == FRAME.size:
-            size, exact = FRAME.unpack(head)
+            size, kind = FRAME.unpack(head)
             payload = inp.read(size)
+            if failed and kind != MSG_COINS:
+                out.write(FRAME.pack(len(failed), 1) + failed)
+                out.flush()
+                continue
             try:
-                seq, orders, fills, bills, transfers = (
-                    json.loads(payload) if exact else orjson.loads(payload)
-                )
-                write_rows(db, seq, orders, fills, bills, transfers)
+                body = json.loads(payload) if kind == MSG_EVENTS_EXACT else orjson.loads(payload)
+                if kind == MSG_COINS:
+                    coins = {symbol: (base, quote) for symbol, (base, quote) in body.items()}
+                else:
+                    seq, packed = body
+                    orders, fills, bills, transfers = event_rows(unpack_events(packed), coins)
+                    write_rows(db, seq, orders.values(), fills, bills, transfers)
             except Exception as exc:  # the parent stops the runtime on it
-                text = f"{type(exc).__name__}: {exc}".encode()
-                out.write(FRAME.pack(len(text), 1) + text)
+                failed = f"{type(exc).__name__}: {exc}".encode()
+                out.write(FRAME.pack(len(failed), 1) + failed)
             else:
                 out.write(FRAME.pack(0, 0))
             out.flush()
