@@ -386,6 +386,7 @@ ROW_EVENTS: tuple[type[tuple[Any, ...]], ...] = (
 )
 _CODES = {cls: code for code, cls in enumerate(ROW_EVENTS)}
 _BALANCE = _CODES[BalanceUpdate]
+_BILL_ID = BalanceUpdate._fields.index("bill_id")
 _new_tuple = tuple.__new__
 
 
@@ -397,7 +398,7 @@ def pack_events(events: Iterable[object]) -> list[tuple[Any, ...]]:
         code = codes.get(type(e))  # type: ignore[arg-type]
         if code is not None:
             assert isinstance(e, tuple)
-            if code != _BALANCE or e[8]:  # a BalanceUpdate's bill_id
+            if code != _BALANCE or e[_BILL_ID]:
                 packed.append((code, *e))
     return packed
 
