@@ -30,9 +30,14 @@ def load_markets(path: str | None) -> Markets:
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="run the exchange (REST + WebSocket on one port)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
-    p.add_argument("--data-dir", default="./openweex-data", type=Path)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (8080; 0 picks a free one)")
+    p.add_argument(
+        "--data-dir",
+        default="./openweex-data",
+        type=Path,
+        help="journal, snapshots, read models and admin token (./openweex-data)",
+    )
     p.add_argument("--config", help="TOML file with coins and symbols")
     p.add_argument("--admin-token", help="admin API secret (or env OPENWEEX_ADMIN_TOKEN)")
     p.add_argument("--demo", action="store_true", help="demo trader + market makers")
@@ -41,7 +46,13 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--replay-speed", type=int, default=1, help="replay acceleration (x1, x100)")
     p.add_argument("--replay-symbol", help="symbol the replay drives (default: the first one)")
     p.add_argument("--no-rate-limits", action="store_true", help="turn rate limits off")
-    p.add_argument("--log-level", default="info")
+    p.add_argument(
+        "--log-level",
+        default="info",
+        type=str.lower,
+        choices=["debug", "info", "warning", "error", "critical"],
+        help="info (default); debug adds one access-log line per request",
+    )
     p.add_argument("--snapshot-every", type=int, default=200_000, help="commands between snapshots")
 
 
@@ -89,8 +100,24 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
+DESCRIPTION = "A self-hostable spot exchange that speaks the WEEX spot API."
+EPILOG = """examples:
+  openweex serve                                    run the exchange on 127.0.0.1:8080
+  openweex serve --demo                             ... with market makers and a demo key
+  openweex admin create-account                     open an account (server running)
+  openweex client --api-key K --secret-key S --passphrase P balances
+  openweex data check                               verify a stopped server's data
+
+"openweex COMMAND --help" shows a command's options."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="openweex", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="openweex",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"openweex {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)

@@ -15,8 +15,16 @@ DEFAULT_URL = "http://127.0.0.1:8080"
 
 
 def _admin_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--url", default=os.environ.get("OPENWEEX_URL", DEFAULT_URL))
-    p.add_argument("--admin-token", default=os.environ.get("OPENWEEX_ADMIN_TOKEN"))
+    p.add_argument(
+        "--url",
+        default=os.environ.get("OPENWEEX_URL", DEFAULT_URL),
+        help=f"server URL ($OPENWEEX_URL, {DEFAULT_URL})",
+    )
+    p.add_argument(
+        "--admin-token",
+        default=os.environ.get("OPENWEEX_ADMIN_TOKEN"),
+        help="the server's admin token ($OPENWEEX_ADMIN_TOKEN)",
+    )
     p.add_argument(
         "--data-dir",
         type=Path,
@@ -64,24 +72,34 @@ def add_admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p = asub.add_parser("create-account", help="open an account")
     p.set_defaults(func=lambda a: admin_call(a, "POST", "/accounts", {}))
     p = asub.add_parser("create-key", help="issue an API key for a user")
-    p.add_argument("--uid", required=True)
-    p.add_argument("--passphrase", required=True)
-    p.add_argument("--permissions", nargs="*", default=None)
-    p.add_argument("--ip", nargs="*", default=None, dest="ips")
+    p.add_argument("--uid", required=True, help="the user's id")
+    p.add_argument("--passphrase", required=True, help="the key's passphrase (ACCESS-PASSPHRASE)")
+    p.add_argument(
+        "--permissions",
+        nargs="*",
+        default=None,
+        help="SPOT_ACCOUNT_R and/or SPOT_TRADE (default: both)",
+    )
+    p.add_argument(
+        "--ip", nargs="*", default=None, dest="ips", help="IP whitelist (default: any address)"
+    )
     p.set_defaults(func=_create_key)
     for name, path in (("deposit", "/deposits"), ("withdraw", "/withdrawals")):
         p = asub.add_parser(name, help=f"{name} funds")
-        p.add_argument("--uid", required=True)
-        p.add_argument("--coin", required=True)
-        p.add_argument("--amount", required=True)
+        p.add_argument("--uid", required=True, help="the user's id")
+        p.add_argument("--coin", required=True, help="e.g. USDT")
+        p.add_argument("--amount", required=True, help="a decimal amount, e.g. 1000.5")
         p.set_defaults(
             func=lambda a, path=path: admin_call(
                 a, "POST", path, {"uid": a.uid, "coin": a.coin, "amount": a.amount}
             )
         )
     p = asub.add_parser("transfer", help="move funds between SPOT and another account type")
-    for arg in ("--uid", "--coin", "--amount", "--from-type", "--to-type"):
-        p.add_argument(arg, required=True)
+    p.add_argument("--uid", required=True, help="the user's id")
+    p.add_argument("--coin", required=True, help="e.g. USDT")
+    p.add_argument("--amount", required=True, help="a decimal amount, e.g. 1000.5")
+    p.add_argument("--from-type", required=True, help="SPOT or another account type")
+    p.add_argument("--to-type", required=True, help="SPOT or another account type")
     p.set_defaults(
         func=lambda a: admin_call(
             a,
@@ -98,12 +116,12 @@ def add_admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     for name in ("freeze", "unfreeze"):
         p = asub.add_parser(name, help=f"{name} a user")
-        p.add_argument("--uid", required=True)
+        p.add_argument("--uid", required=True, help="the user's id")
         p.set_defaults(
             func=lambda a, name=name: admin_call(a, "POST", f"/accounts/{a.uid}/{name}", {})
         )
     p = asub.add_parser("account", help="show an account")
-    p.add_argument("--uid", required=True)
+    p.add_argument("--uid", required=True, help="the user's id")
     p.set_defaults(func=lambda a: admin_call(a, "GET", f"/accounts/{a.uid}", {}))
     for p in asub.choices.values():
         _admin_common(p)
@@ -131,11 +149,16 @@ def add_data_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=datadir.cmd_reset)
     p = dsub.add_parser("export", help="write the whole exchange state to one file")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="the state file to write")
     p.set_defaults(func=datadir.cmd_export)
     p = dsub.add_parser("import", help="load a state file into an empty data directory")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="a state file written by export")
     p.set_defaults(func=datadir.cmd_import)
     for p in dsub.choices.values():
-        p.add_argument("--data-dir", type=Path, default=Path("openweex-data"))
+        p.add_argument(
+            "--data-dir",
+            type=Path,
+            default=Path("openweex-data"),
+            help="the server's data directory (./openweex-data)",
+        )
         p.add_argument("--config", help="TOML market config the data dir was made with")

@@ -48,6 +48,7 @@ ENV = {
     "passphrase": "OPENWEEX_PASSPHRASE",
 }
 CLI_RETRY = RetryPolicy(max_retries=2, initial_backoff=0.2)
+SYMBOL_HELP = "trading pair: BTCUSDT_SPBL (or BTCUSDT)"
 OK, API_FAILED, USAGE, UNREACHABLE, INTERRUPTED = 0, 1, 2, 3, 130
 
 Action = Callable[[Client, argparse.Namespace], Any]
@@ -297,8 +298,8 @@ def _add_public_commands(sub: Any) -> None:
         lambda c, a: c.get_recent_trades(a.symbol, a.limit),
         _shown(fmt.trades),
     )
-    p.add_argument("symbol")
-    p.add_argument("--limit", type=count_arg)
+    p.add_argument("symbol", help=SYMBOL_HELP)
+    p.add_argument("--limit", type=count_arg, help="number of trades (100)")
 
 
 def _add_book_commands(sub: Any) -> None:
@@ -309,7 +310,7 @@ def _add_book_commands(sub: Any) -> None:
         lambda c, a: c.get_depth(a.symbol, merge=a.merge, limit=a.limit),
         lambda r, a: fmt.depth(r, a.symbol),
     )
-    p.add_argument("symbol")
+    p.add_argument("symbol", help=SYMBOL_HELP)
     p.add_argument("--limit", type=count_arg, default=10, help="levels per side (10)")
     p.add_argument("--merge", default="step0", help="price merging: step0 (none) .. step5")
     p = _leaf(
@@ -319,7 +320,7 @@ def _add_book_commands(sub: Any) -> None:
         lambda c, a: c.get_candles(a.symbol, a.period, limit=a.limit),
         _shown(fmt.candles),
     )
-    p.add_argument("symbol")
+    p.add_argument("symbol", help=SYMBOL_HELP)
     p.add_argument(
         "period",
         nargs="?",
@@ -340,7 +341,7 @@ def _add_history_commands(sub: Any) -> None:
         ),
         _shown(fmt.fills),
     )
-    p.add_argument("symbol")
+    p.add_argument("symbol", help=SYMBOL_HELP)
     p.add_argument("--order-id", help="only the trades of this order")
     _limit_option(p, "trades")
     p = _leaf(
@@ -397,8 +398,8 @@ def _add_place_command(orders: Any) -> None:
         _place,
         _shown(fmt.placed),
     )
-    p.add_argument("symbol")
-    p.add_argument("side", type=str.lower, choices=[x.value for x in Side])
+    p.add_argument("symbol", help=SYMBOL_HELP)
+    p.add_argument("side", type=str.lower, choices=[x.value for x in Side], help="buy or sell")
     p.add_argument(
         "quantity",
         type=decimal_arg,
@@ -430,12 +431,12 @@ def _add_order_commands(sub: Any) -> None:
     orders = group.add_subparsers(dest="order_command", required=True, metavar="COMMAND")
     _add_place_command(orders)
     p = _leaf(orders, "cancel", "cancel orders", _cancel, _shown(fmt.cancelled))
-    p.add_argument("symbol")
-    p.add_argument("order_ids", nargs="*", metavar="ORDER_ID")
+    p.add_argument("symbol", help=SYMBOL_HELP)
+    p.add_argument("order_ids", nargs="*", metavar="ORDER_ID", help="orders to cancel")
     p.add_argument("--all", action="store_true", help="cancel every open order of the symbol")
     p = _leaf(orders, "show", "one order", _show, _shown(fmt.order))
-    p.add_argument("order_id", nargs="?", metavar="ORDER_ID")
-    p.add_argument("--symbol")
+    p.add_argument("order_id", nargs="?", metavar="ORDER_ID", help="the order's id")
+    p.add_argument("--symbol", help="the order's symbol (optional)")
     p.add_argument("--client-oid", help="find the order by your client order id")
     p = _leaf(
         orders,
@@ -444,7 +445,7 @@ def _add_order_commands(sub: Any) -> None:
         lambda c, a: c.get_open_orders(a.symbol),
         _shown(fmt.orders),
     )
-    p.add_argument("symbol", nargs="?")
+    p.add_argument("symbol", nargs="?", help="one symbol (default: all)")
     p = _leaf(
         orders,
         "history",
@@ -452,7 +453,7 @@ def _add_order_commands(sub: Any) -> None:
         lambda c, a: _take(c.iter_order_history(a.symbol, page_size=_page(a.limit)), a.limit),
         _shown(fmt.orders),
     )
-    p.add_argument("symbol")
+    p.add_argument("symbol", help=SYMBOL_HELP)
     _limit_option(p, "orders")
 
 
