@@ -429,9 +429,9 @@ class WriterProcess:
     (read-your-writes holds). In the runtime's process the rows would be made with the GIL
     held against the event loop (about 6 us per command, 0.3 ms for each 50 ms transaction
     at 1,000 orders/s), and SQLite would give the GIL back and take it again around each
-    row. The child starts with the first
-    write and ends when the pipe closes (also when this process dies). A failed write
-    raises ``sqlite3.Error`` with the child's message, a lost child ``OSError``.
+    row. The child starts with the first write and ends when the pipe closes (also when
+    this process dies). A failed write raises ``sqlite3.Error`` with the child's message, a
+    lost child ``OSError``.
     """
 
     def __init__(self, path: str, wal_limit_pages: int, coins: Coins) -> None:
@@ -488,8 +488,9 @@ class WriterProcess:
                 raise OSError(f"the read-model writer process ended (exit code {proc.poll()})")
             self._unanswered -= 1
             size, status = FRAME.unpack(head)
+            text = proc.stdout.read(size).decode(errors="replace") if size else ""
             if status:
-                failed = failed or proc.stdout.read(size).decode(errors="replace")
+                failed = failed or text
         if failed:
             raise sqlite3.OperationalError(failed)
 
@@ -611,7 +612,7 @@ class SqliteStore:
         """Write the events of all commands up to ``seq`` in one transaction."""
         if self._child is not None:
             sent = self._child.write(seq, events, wait=not self._bulk)
-            self._written += sent + 1  # about as many rows
+            self._written += sent + 1  # roughly the rows written
         else:
             orders, fills, bills, transfers = event_rows(events, self._coins)
             write_rows(self._db, seq, orders.values(), fills, bills, transfers)
