@@ -8,6 +8,7 @@ import gc
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -21,6 +22,7 @@ from openweex.runtime import HistoryWriter, Runtime, RuntimeStopped
 from openweex.storage.journal import JournalFatal
 from tests.durability.helpers import (
     close,
+    copy_dir,
     crashing,
     expected_hash,
     make_commands,
@@ -493,7 +495,34 @@ def test_the_history_writer_merges_what_queued_up_into_one_transaction() -> None
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
-async def test_a_lost_read_model_process_stops_the_runtime_and_recovery_catches_up(
+async def test_a_lost_read_model_process_is_replaced_and_nothing_is_missing(
+    tmp_path: Path,
+) -> None:
+    cmds = make_commands(400, 23)
+    rt = open_closed(tmp_path / "d", history_delay_ms=1.0)
+    async with asyncio.TaskGroup() as tg:
+        runner = tg.create_task(rt.run())
+        await submit_all(rt, cmds[:200])
+        _ = rt.store  # everything so far written by the child process
+        child = rt._store._child  # type: ignore[attr-defined]
+        assert child is not None and child.pid is not None
+        first = child.pid
+        os.kill(first, signal.SIGKILL)
+        await submit_all(rt, cmds[200:])
+        assert rt.store.applied_seq() == rt.applied_seq  # all written, by another child
+        assert child.pid != first and child.replacements == 1
+        await rt.close()
+        await asyncio.wait_for(runner, 5)
+    assert rt.fatal is None
+    await rt.finish()
+    rebuilt = copy_dir(tmp_path / "d", tmp_path / "e")
+    for f in rebuilt.glob("history.sqlite3*"):
+        f.unlink()  # read models made again from the journal alone
+    assert state_of(tmp_path / "d") == state_of(rebuilt)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+async def test_a_read_model_process_that_cannot_be_replaced_stops_the_runtime(
     tmp_path: Path,
 ) -> None:
     cmds = make_commands(400, 19)
@@ -504,6 +533,7 @@ async def test_a_lost_read_model_process_stops_the_runtime_and_recovery_catches_
         _ = rt.store  # everything so far written by the child process
         child = rt._store._child  # type: ignore[attr-defined]
         assert child is not None and child.pid is not None
+        child._args = [sys.executable, "-c", "import sys; sys.exit(3)"]  # no replacement
         os.kill(child.pid, signal.SIGKILL)
         with pytest.raises(RuntimeStopped):
             for cmd in cmds[200:]:

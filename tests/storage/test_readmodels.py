@@ -8,6 +8,7 @@ import os
 import random
 import signal
 import sqlite3
+import sys
 import threading
 import time
 from pathlib import Path
@@ -181,11 +182,51 @@ def test_a_writer_process_reports_failures(tmp_path: Path) -> None:
         child = store._child
         assert child is not None and child.pid is not None
         os.kill(child.pid, signal.SIGKILL)
-        with pytest.raises(OSError, match="writer process"):
-            for k in range(3, 100):  # the loss shows on the next write
-                store.write(k, _transfers(10 * k, 1))
+        # A child that cannot start: the write after the loss raises.
+        child._args = [sys.executable, "-c", "import sys; sys.exit(3)"]
+        with pytest.raises(OSError, match=r"writer process ended \(exit code 3\) twice"):
+            store.write(3, _transfers(7, 1))
+        assert store.applied_seq() == 2
     finally:
         store.close()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+def test_a_writer_process_that_ends_is_replaced_and_gets_what_it_left_unanswered(
+    tmp_path: Path,
+) -> None:
+    batches = _engine_batches(400, 11)
+    here = SqliteStore(tmp_path / "a.sqlite3", MARKETS)
+    there = SqliteStore(tmp_path / "b.sqlite3", MARKETS, writer_process=True)
+    child = there._child
+    assert child is not None
+    pids = set()
+    try:
+        for seq, events in enumerate(batches, 1):
+            here.write(seq, events)
+            if seq % 7 == 0:  # killed between transactions: noticed on the next one
+                assert child.pid is not None
+                pids.add(child.pid)
+                os.kill(child.pid, signal.SIGKILL)
+            there.write(seq, events)
+            assert there.applied_seq() == seq
+        with there.bulk():  # killed with a transaction in flight: it is sent again
+            for seq, events in enumerate(batches, len(batches) + 1):
+                here.write(seq, events)
+                there.write(seq, events)
+                if seq % 5 == 0:
+                    assert child.pid is not None
+                    pids.add(child.pid)
+                    os.kill(child.pid, signal.SIGKILL)
+        assert there.applied_seq() == 2 * len(batches)
+        assert there.export_rows() == here.export_rows()
+        assert child.replacements == len(pids) >= 4
+    finally:
+        here.close()
+        there.close()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):  # every one reaped
+            os.kill(pid, 0)
 
 
 def test_in_bulk_mode_a_writer_process_writes_while_the_next_transaction_is_made(
@@ -200,7 +241,7 @@ def test_in_bulk_mode_a_writer_process_writes_while_the_next_transaction_is_made
                 here.write(seq, events)
                 there.write(seq, events)
                 child = there._child
-                assert child is not None and child._unanswered <= 1  # one in flight at most
+                assert child is not None and len(child._sent) <= 1  # one in flight at most
         assert there.applied_seq() == len(batches)  # all committed at the end of bulk()
         assert there.export_rows() == here.export_rows()
     finally:

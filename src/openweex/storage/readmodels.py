@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import sqlite3
 import struct
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -86,6 +88,7 @@ CREATE INDEX IF NOT EXISTS transfers_uid ON transfers (uid, ts);
 """
 
 
+log = logging.getLogger(__name__)
 HISTORY_TABLES = ("orders", "fills", "bills", "transfers")
 _INDEXES = tuple(re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", SCHEMA))
 
@@ -430,8 +433,14 @@ class WriterProcess:
     held against the event loop (about 6 us per command, 0.3 ms for each 50 ms transaction
     at 1,000 orders/s), and SQLite would give the GIL back and take it again around each
     row. The child starts with the first write and ends when the pipe closes (also when
-    this process dies). A failed write raises ``sqlite3.Error`` with the child's message, a
-    lost child ``OSError``.
+    this process dies).
+
+    A child that ends on its own (killed, out of memory) is replaced: a new one gets every
+    transaction not answered yet, again (writing one twice gives the same rows, and one cut
+    short was rolled back). If the new one ends too before it answered anything,
+    ``OSError`` is raised. A transaction the child could not write raises
+    ``sqlite3.Error`` with its message; that child then refuses every later one, so none is
+    ever skipped.
     """
 
     def __init__(self, path: str, wal_limit_pages: int, coins: Coins) -> None:
@@ -439,7 +448,9 @@ class WriterProcess:
         self._args = [sys.executable, "-m", module, path, str(int(wal_limit_pages))]
         self._coins = dict(coins)
         self._proc: subprocess.Popen[bytes] | None = None
-        self._unanswered = 0  # messages sent whose answer was not read yet
+        self._sent: deque[bytes] = deque()  # messages sent whose answer was not read yet
+        self._replaced = False  # the child was replaced and has not answered since
+        self.replacements = 0  # children replaced so far
 
     @property
     def pid(self) -> int | None:
@@ -452,20 +463,14 @@ class WriterProcess:
         number of events sent (those that make rows)."""
         packed = pack_events(events)
         message = encode_message(MSG_EVENTS, [seq, packed])
-        proc = self._proc
-        if proc is None:
-            proc = self._proc = subprocess.Popen(
-                self._args, stdin=subprocess.PIPE, stdout=subprocess.PIPE
-            )
-            message = encode_message(MSG_COINS, self._coins) + message
-            self._unanswered += 1
-        assert proc.stdin is not None
-        try:
-            proc.stdin.write(message)
-            proc.stdin.flush()
-        except (OSError, ValueError) as exc:
-            raise OSError(f"the read-model writer process failed: {exc}") from exc
-        self._unanswered += 1
+        self._sent.append(message)
+        if self._proc is None:
+            self._start()
+        else:
+            try:
+                self._send(self._proc, message)
+            except OSError:
+                self._replace()
         self._replies(0 if wait else 1)
         return len(packed)
 
@@ -473,42 +478,96 @@ class WriterProcess:
         """Wait until every transaction sent was committed; raise the first failure."""
         self._replies(0)
 
+    def _start(self) -> None:
+        """A new child: the symbols' coins first, then every message not answered yet."""
+        proc = self._proc = subprocess.Popen(
+            self._args, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        self._sent.appendleft(encode_message(MSG_COINS, self._coins))
+        with contextlib.suppress(OSError):  # a child that ended shows it by not answering
+            self._send(proc, b"".join(self._sent))
+        self._sent.popleft()
+        failed = self._answer(proc)  # to the coins
+        if failed is None:
+            self._replace()
+        elif failed:
+            raise sqlite3.OperationalError(failed)
+
+    @staticmethod
+    def _send(proc: subprocess.Popen[bytes], data: bytes) -> None:
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(data)
+            proc.stdin.flush()
+        except ValueError as exc:  # closed
+            raise OSError(str(exc)) from exc
+
+    @staticmethod
+    def _answer(proc: subprocess.Popen[bytes]) -> str | None:
+        """The child's next answer: "" (done), its error, or None if it ended."""
+        assert proc.stdout is not None
+        try:
+            head = proc.stdout.read(FRAME.size)
+            if len(head) < FRAME.size:
+                return None
+            size, status = FRAME.unpack(head)
+            text = proc.stdout.read(size).decode(errors="replace") if size else ""
+        except (OSError, ValueError):
+            return None
+        return text if status else ""
+
+    def _replace(self) -> None:
+        """The child ended: start another one with what it left unanswered (once in a row)."""
+        old, self._proc = self._proc, None
+        code = None
+        if old is not None:
+            code = _reap(old)
+        if self._replaced:
+            raise OSError(f"the read-model writer process ended (exit code {code}) twice")
+        log.warning("the read-model writer process ended (exit code %s); starting another", code)
+        self._replaced = True
+        self.replacements += 1
+        self._start()
+
     def _replies(self, keep: int) -> None:
         """Read the child's answers until ``keep`` are outstanding; raise the first failure
         (the child refuses every transaction after a failed one)."""
-        proc = self._proc
         failed = ""
-        while self._unanswered > keep and proc is not None:
-            assert proc.stdout is not None
-            try:
-                head = proc.stdout.read(FRAME.size)
-            except (OSError, ValueError) as exc:
-                raise OSError(f"the read-model writer process failed: {exc}") from exc
-            if len(head) < FRAME.size:
-                raise OSError(f"the read-model writer process ended (exit code {proc.poll()})")
-            self._unanswered -= 1
-            size, status = FRAME.unpack(head)
-            text = proc.stdout.read(size).decode(errors="replace") if size else ""
-            if status:
-                failed = failed or text
+        while len(self._sent) > keep:
+            proc = self._proc
+            answer = self._answer(proc) if proc is not None else None
+            if answer is None:
+                self._replace()  # sends the unanswered ones again
+                continue
+            self._sent.popleft()
+            self._replaced = False
+            failed = failed or answer
         if failed:
             raise sqlite3.OperationalError(failed)
 
     def close(self) -> None:
         """End the child once it wrote what it was sent (a no-op if it never started)."""
         proc, self._proc = self._proc, None
-        self._unanswered = 0
-        if proc is None:
-            return
-        assert proc.stdin is not None and proc.stdout is not None
-        with contextlib.suppress(OSError):
-            proc.stdin.close()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+        self._sent.clear()
+        if proc is not None:
+            with contextlib.suppress(OSError):
+                assert proc.stdin is not None
+                proc.stdin.close()
+            _reap(proc, 30)
+
+
+def _reap(proc: subprocess.Popen[bytes], timeout: float = 0) -> int:
+    """Wait for a child (killing it after ``timeout`` s), close its pipes; its exit code."""
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for pipe in (proc.stdin, proc.stdout):
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
+    return proc.returncode
 
 
 class SqliteStore:
