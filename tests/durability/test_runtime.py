@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from openweex.domain.commands import Command
 from openweex.domain.events import Event
 from openweex.engine.ledger import ApiKeyRecord
 from openweex.runtime import HistoryWriter, Runtime, RuntimeStopped
 from openweex.storage.journal import JournalFatal
+from openweex.storage.readmodels import WriterProcess
 from tests.durability.helpers import (
     close,
     copy_dir,
@@ -494,6 +496,15 @@ def test_the_history_writer_merges_what_queued_up_into_one_transaction() -> None
     assert not errors
 
 
+async def _writer_after(rt: Runtime, cmds: Sequence[Command]) -> WriterProcess:
+    """Submit ``cmds``, wait until the read models have them; the store's writer process."""
+    await submit_all(rt, cmds)
+    _ = rt.store  # everything so far written by the child process
+    child = rt._store._child  # type: ignore[attr-defined]
+    assert isinstance(child, WriterProcess)
+    return child
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
 async def test_a_lost_read_model_process_is_replaced_and_nothing_is_missing(
     tmp_path: Path,
@@ -502,11 +513,9 @@ async def test_a_lost_read_model_process_is_replaced_and_nothing_is_missing(
     rt = open_closed(tmp_path / "d", history_delay_ms=1.0)
     async with asyncio.TaskGroup() as tg:
         runner = tg.create_task(rt.run())
-        await submit_all(rt, cmds[:200])
-        _ = rt.store  # everything so far written by the child process
-        child = rt._store._child  # type: ignore[attr-defined]
-        assert child is not None and child.pid is not None
+        child = await _writer_after(rt, cmds[:200])
         first = child.pid
+        assert first is not None
         os.kill(first, signal.SIGKILL)
         await submit_all(rt, cmds[200:])
         assert rt.store.applied_seq() == rt.applied_seq  # all written, by another child
@@ -529,10 +538,8 @@ async def test_a_read_model_process_that_cannot_be_replaced_stops_the_runtime(
     rt = open_closed(tmp_path / "d", history_delay_ms=1.0)
     async with asyncio.TaskGroup() as tg:
         runner = tg.create_task(rt.run())
-        await submit_all(rt, cmds[:200])
-        _ = rt.store  # everything so far written by the child process
-        child = rt._store._child  # type: ignore[attr-defined]
-        assert child is not None and child.pid is not None
+        child = await _writer_after(rt, cmds[:200])
+        assert child.pid is not None
         child._args = [sys.executable, "-c", "import sys; sys.exit(3)"]  # no replacement
         os.kill(child.pid, signal.SIGKILL)
         with pytest.raises(RuntimeStopped):

@@ -115,9 +115,14 @@ def _engine_batches(n: int, seed: int) -> list[list[object]]:
     return batches
 
 
-def test_a_writer_process_writes_what_the_store_would_write_itself(tmp_path: Path) -> None:
+def _pair(tmp_path: Path) -> tuple[SqliteStore, SqliteStore]:
+    """A store writing itself and one writing through a writer process."""
     here = SqliteStore(tmp_path / "a.sqlite3", MARKETS)
-    there = SqliteStore(tmp_path / "b.sqlite3", MARKETS, writer_process=True)
+    return here, SqliteStore(tmp_path / "b.sqlite3", MARKETS, writer_process=True)
+
+
+def test_a_writer_process_writes_what_the_store_would_write_itself(tmp_path: Path) -> None:
+    here, there = _pair(tmp_path)
     batches = _engine_batches(1500, 3)
     kinds = {type(e) for b in batches for e in b}
     assert {OrderUpdate, Trade, Settlement, BalanceUpdate, TransferRecord} <= kinds
@@ -196,8 +201,7 @@ def test_a_writer_process_that_ends_is_replaced_and_gets_what_it_left_unanswered
     tmp_path: Path,
 ) -> None:
     batches = _engine_batches(400, 11)
-    here = SqliteStore(tmp_path / "a.sqlite3", MARKETS)
-    there = SqliteStore(tmp_path / "b.sqlite3", MARKETS, writer_process=True)
+    here, there = _pair(tmp_path)
     child = there._child
     assert child is not None
     pids = set()
@@ -233,8 +237,7 @@ def test_in_bulk_mode_a_writer_process_writes_while_the_next_transaction_is_made
     tmp_path: Path,
 ) -> None:
     batches = _engine_batches(600, 7)
-    here = SqliteStore(tmp_path / "a.sqlite3", MARKETS)
-    there = SqliteStore(tmp_path / "b.sqlite3", MARKETS, writer_process=True)
+    here, there = _pair(tmp_path)
     try:
         with here.bulk(), there.bulk():
             for seq, events in enumerate(batches, 1):
