@@ -19,7 +19,9 @@ d. signed batch placement, 50 orders a request;
 e. one order at a time at a fixed 1,000 orders/s (8 connections): latency p50/p99. It
    starts once the server is idle and the dirty pages of the cases before are on disk
    (``Server.settle``): right after the batch case, the read models' checkpoints of those
-   orders share the disk with the journal's syncs for a few seconds.
+   orders share the disk with the journal's syncs for a few seconds. Its reference: the
+   same open-loop load (GET) against the raw ASGI endpoint, the floor that the load
+   generator, uvicorn and loopback set by themselves.
 
 Rate limits are off (``--no-rate-limits``). Everything runs in a temporary data directory
 (``--dir`` picks the filesystem, which matters for fsync), removed at the end.
@@ -350,6 +352,14 @@ def load_latency(server: Server, key: Key, args: argparse.Namespace) -> Result:
     return res
 
 
+def load_latency_floor(server: Server, args: argparse.Namespace) -> Result:
+    """The latency case's load against a trivial endpoint: what the load generator, uvicorn
+    and loopback add by themselves at that rate."""
+    spec = {"host": server.host, "port": server.port, "connections": 8, "seconds": args.seconds,
+            "rate": args.rate, "requests": [raw_get(server, "/time")]}  # fmt: skip
+    return pyload(spec)
+
+
 # -- running --------------------------------------------------------------------------------
 Plan = list[tuple[str, Server, Callable[[], Result]]]
 
@@ -376,6 +386,9 @@ def plan(args: argparse.Namespace, refs: list[Server], ow: Server, key: Key) -> 
         out.append((label, ow, lambda p=path, b=batch: load_signed(ow, key, p, b, args)))
     label = f"POST trade/orders at {args.rate:,.0f}/s (8 conns)"
     out.append((label, ow, lambda: load_latency(ow, key, args)))
+    if len(refs) > 1:
+        label = f"reference: raw ASGI endpoint at {args.rate:,.0f}/s (8 conns)"
+        out.append((label, refs[1], lambda: load_latency_floor(refs[1], args)))
     return out
 
 
