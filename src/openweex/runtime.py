@@ -24,17 +24,18 @@ rest of a burst queues up behind it and shares one fsync).
 Read models are written after the responses went out, coalesced, and on a thread of their
 own: the events of delivered batches wait in memory until the oldest of them waited
 ``history_delay_ms`` or ``history_max_events`` of them piled up, and then go to the
-read-model writer thread as one transaction: the thread hands them to the store, and the store of
-:func:`open_store` sends them to a child process that turns them into rows and writes those
-to SQLite, away from the event loop's GIL. Whatever reads :attr:`Runtime.store` first hands
-over what waits and waits until the writer wrote it all, so a history query always sees
-every change that was acknowledged before it. The writer may fall behind by at most
-``history_max_lag`` transactions: beyond that the flusher waits for it before it releases
-more (backpressure: memory and the wait of a history query stay bounded when commands come
-faster than the read models can take them). One transaction per delivered batch would be one
-SQLite commit per order under light load: the write-ahead log then grows by several pages
-per order, and the checkpoints that copy it back compete with the journal's fsyncs for the
-disk (measured: a journal fsync stalled for 45 ms about once a second at 1,000 orders/s).
+read-model writer thread as one transaction: the thread hands them to the store, and the
+store of :func:`open_store` sends them to a child process that turns them into rows and
+writes those to SQLite, away from the event loop's GIL. Whatever reads :attr:`Runtime.store`
+first hands over what waits and waits until the writer wrote it all, so a history query
+always sees every change that was acknowledged before it. The writer may fall behind by at
+most ``history_max_lag`` transactions: beyond that the flusher waits for it before it
+releases more (backpressure: memory and the wait of a history query stay bounded when
+commands come faster than the read models can take them). One transaction per delivered
+batch would be one SQLite commit per order under light load: the write-ahead log then grows
+by several pages per order, and the checkpoints that copy it back compete with the journal's
+fsyncs for the disk (measured: a journal fsync stalled for 45 ms about once a second at
+1,000 orders/s).
 
 Commands are journaled before they are validated; a rejected command replays to the same
 rejection. Failures are fatal: after a failed journal write or fsync the batch is not applied

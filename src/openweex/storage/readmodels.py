@@ -483,10 +483,8 @@ class WriterProcess:
         proc = self._proc = subprocess.Popen(
             self._args, stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
-        self._sent.appendleft(encode_message(MSG_COINS, self._coins))
         with contextlib.suppress(OSError):  # a child that ended shows it by not answering
-            self._send(proc, b"".join(self._sent))
-        self._sent.popleft()
+            self._send(proc, encode_message(MSG_COINS, self._coins) + b"".join(self._sent))
         failed = self._answer(proc)  # to the coins
         if failed is None:
             self._replace()

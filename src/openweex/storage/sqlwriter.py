@@ -37,23 +37,20 @@ def main(argv: list[str] | None = None) -> int:
         while len(head := inp.read(FRAME.size)) == FRAME.size:
             size, kind = FRAME.unpack(head)
             payload = inp.read(size)
-            if failed and kind != MSG_COINS:
-                out.write(FRAME.pack(len(failed), 1) + failed)
-                out.flush()
-                continue
-            try:
-                body = json.loads(payload) if kind == MSG_EVENTS_EXACT else orjson.loads(payload)
-                if kind == MSG_COINS:
-                    coins = {symbol: (base, quote) for symbol, (base, quote) in body.items()}
-                else:
-                    seq, packed = body
-                    orders, fills, bills, transfers = event_rows(unpack_events(packed), coins)
-                    write_rows(db, seq, orders.values(), fills, bills, transfers)
-            except Exception as exc:  # the parent stops the runtime on it
-                failed = f"{type(exc).__name__}: {exc}".encode()
-                out.write(FRAME.pack(len(failed), 1) + failed)
-            else:
-                out.write(FRAME.pack(0, 0))
+            if not failed:
+                try:
+                    exact = kind == MSG_EVENTS_EXACT
+                    body = json.loads(payload) if exact else orjson.loads(payload)
+                    if kind == MSG_COINS:
+                        coins = {symbol: (base, quote) for symbol, (base, quote) in body.items()}
+                    else:
+                        seq, packed = body
+                        orders, fills, bills, transfers = event_rows(unpack_events(packed), coins)
+                        write_rows(db, seq, orders.values(), fills, bills, transfers)
+                except Exception as exc:  # the parent stops the runtime on it
+                    failed = f"{type(exc).__name__}: {exc}".encode()
+            # One answer per message: done, or the failure (again for every later message).
+            out.write(FRAME.pack(len(failed), 1) + failed if failed else FRAME.pack(0, 0))
             out.flush()
     finally:
         db.close()
