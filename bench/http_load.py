@@ -130,8 +130,9 @@ def _response_done(buf: bytes | bytearray) -> bool:
 def open_loop(
     host: str, port: int, connections: int, seconds: float, rate: float, make: Any
 ) -> dict[str, Any]:
-    """Requests due at a fixed rate on the first free connection; latency from the due time
-    (a request that waits for a free connection waits on the clock: no coordinated omission).
+    """Requests due at a fixed rate, each on the connection free the longest; latency from
+    the due time (a request that waits for a free connection waits on the clock: no
+    coordinated omission).
     """
     total = int(seconds * rate)
     lead = 0.2  # building the requests and connecting happen before the first one is due
@@ -146,7 +147,9 @@ def open_loop(
         poller.register(sock.fileno(), select.EPOLLIN)
         socks.append(sock)
     by_fd = {sock.fileno(): sock for sock in socks}
-    free = list(socks)
+    # Round robin over the connections: the server closes a keep-alive connection that sat
+    # idle for a few seconds, which a stack of free connections would leave at its bottom.
+    free = collections.deque(socks)
     busy: dict[int, tuple[float, bytearray]] = {}  # fd -> (due time, response so far)
     waiting: collections.deque[int] = collections.deque()  # due requests without a connection
     latencies: list[float] = []
@@ -161,7 +164,7 @@ def open_loop(
             k += 1
         while waiting and free:
             j = waiting.popleft()
-            sock = free.pop()
+            sock = free.popleft()
             sock.sendall(requests[j])
             busy[sock.fileno()] = (start + j / rate, bytearray())
         until = (start + k / rate if k < total else now + 1.0) - clock()
