@@ -217,7 +217,7 @@ async def test_deleted_read_models_are_rebuilt(
     db = sqlite3.connect(d / "history.sqlite3")
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     db.close()
-    assert {"orders_uid", "orders_coid", "fills_uid", "fills_order"} <= indexes
+    assert {"orders_uid", "orders_client_oid", "fills_uid", "fills_order"} <= indexes
 
 
 async def test_read_models_behind_the_snapshots_are_caught_up(tmp_path: Path) -> None:

@@ -19,10 +19,13 @@ import pytest
 from openweex.domain.commands import Deposit
 from openweex.domain.events import BalanceUpdate, OrderUpdate, Settlement, Trade, TransferRecord
 from openweex.domain.markets import default_markets
-from openweex.domain.values import Side
+from openweex.domain.orders import Status
+from openweex.domain.values import Force, OrderType, Side
 from openweex.engine.exchange import Exchange
 from openweex.storage.readmodels import (
+    ORDER_BY_CLIENT_OID,
     ROW_EVENTS,
+    SCHEMA,
     Page,
     SqliteStore,
     pack_events,
@@ -281,5 +284,47 @@ def test_a_bulk_catch_up_through_a_writer_process_keeps_the_indexes_dropped(
         assert indexes() == every
         rows = store.transfers(10001, None, None, Page(None, None, 100), 0)
         assert len(rows) == 50
+    finally:
+        store.close()
+
+
+def _order(order_id: int, uid: int, client_oid: str) -> OrderUpdate:
+    return OrderUpdate(
+        1_700_000_000_000 + order_id, uid, "BTCUSDT_SPBL", order_id, client_oid, Side.BUY,
+        OrderType.LIMIT, Force.NORMAL, 100_000, 1_000, Status.NEW, 0, 0,
+        1_700_000_000_000 + order_id, False,
+    )  # fmt: skip
+
+
+def test_only_orders_with_a_client_order_id_are_in_its_index(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    # A data directory of an earlier version: every order in an index of the old name.
+    old = sqlite3.connect(path)
+    old.executescript(SCHEMA.replace("DROP INDEX IF EXISTS orders_coid;", ""))
+    old.execute("DROP INDEX orders_client_oid")
+    old.execute("CREATE INDEX orders_coid ON orders (uid, client_oid)")
+    old.close()
+    store = SqliteStore(path, MARKETS)
+    try:
+        store.write(1, [_order(1, 10001, "a-1"), _order(2, 10001, ""), _order(3, 10002, "a-1")])
+        store.write(2, [_order(4, 10001, ""), _order(5, 10001, "a-1")])  # reused once done
+        db = store._db
+        indexes = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type='index'"))
+        assert "orders_coid" not in indexes
+        assert "WHERE client_oid != ''" in indexes["orders_client_oid"]
+        # the lookup by client order id is a search in that index, which holds 3 entries
+        query = "EXPLAIN QUERY PLAN " + ORDER_BY_CLIENT_OID
+        plan = " ".join(str(r[-1]) for r in db.execute(query, (10001, "a-1")))
+        assert "USING INDEX orders_client_oid" in plan and "TEMP B-TREE" not in plan
+        entries = "SELECT count(*) FROM orders INDEXED BY orders_client_oid WHERE client_oid != ''"
+        assert db.execute(entries).fetchone()[0] == 3
+        found = store.get_order(10001, 0, "a-1")
+        assert found is not None and found.order_id == 5  # the latest with that id
+        other = store.get_order(10002, 0, "a-1")
+        assert other is not None and other.order_id == 3
+        assert store.get_order(10001, 0, "") is None  # no id at all finds nothing
+        assert store.get_order(10001, 0, "a-2") is None
+        plain = store.get_order(10001, 4, "")
+        assert plain is not None and plain.client_oid == ""
     finally:
         store.close()
