@@ -307,7 +307,8 @@ def test_only_orders_with_a_client_order_id_are_in_its_index(tmp_path: Path) -> 
     store = SqliteStore(path, MARKETS)
     try:
         store.write(1, [_order(1, 10001, "a-1"), _order(2, 10001, ""), _order(3, 10002, "a-1")])
-        store.write(2, [_order(4, 10001, ""), _order(5, 10001, "a-1")])  # reused once done
+        # (the engine refuses a client order id a user already used; the store keeps both)
+        store.write(2, [_order(4, 10001, ""), _order(5, 10001, "a-1")])
         db = store._db
         indexes = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type='index'"))
         assert "orders_coid" not in indexes
