@@ -510,9 +510,7 @@ async def test_a_lost_read_model_process_is_replaced_and_nothing_is_missing(
     tmp_path: Path,
 ) -> None:
     cmds = make_commands(400, 23)
-    rt = open_closed(tmp_path / "d", history_delay_ms=1.0)
-    async with asyncio.TaskGroup() as tg:
-        runner = tg.create_task(rt.run())
+    async with running(tmp_path / "d", history_delay_ms=1.0) as rt:
         child = await _writer_after(rt, cmds[:200])
         first = child.pid
         assert first is not None
@@ -520,10 +518,7 @@ async def test_a_lost_read_model_process_is_replaced_and_nothing_is_missing(
         await submit_all(rt, cmds[200:])
         assert rt.store.applied_seq() == rt.applied_seq  # all written, by another child
         assert child.pid != first and child.replacements == 1
-        await rt.close()
-        await asyncio.wait_for(runner, 5)
     assert rt.fatal is None
-    await rt.finish()
     rebuilt = copy_dir(tmp_path / "d", tmp_path / "e")
     for f in rebuilt.glob("history.sqlite3*"):
         f.unlink()  # read models made again from the journal alone
