@@ -47,7 +47,8 @@ from openweex.domain.values import Force, OrderType, Side
 from openweex.engine import book as book_module
 from openweex.engine.exchange import Exchange
 from openweex.engine.trading import OrderAck
-from openweex.runtime import Runtime, tune_gc
+from openweex.gcsettings import tune_gc
+from openweex.runtime import Runtime
 from openweex.storage import codec
 from openweex.storage.journal import Journal
 from openweex.storage.readmodels import SqliteStore

@@ -12,7 +12,7 @@ Scenarios: the base workload; the same after pre-filling the book with 100, 10,0
 100,000 resting orders; and a trending mid price instead of a random one.
 
 Both engines run with the garbage-collector settings the server uses (see
-``openweex.runtime.tune_gc``); ``--ref-default-gc`` runs the reference with Python's defaults
+``openweex.gcsettings.tune_gc``); ``--ref-default-gc`` runs the reference with Python's defaults
 instead.
 
 Each scenario runs ``--repeat`` times (default 3), alternating with the reference; the
@@ -44,7 +44,7 @@ from openweex.domain.values import Force, OrderType, Side
 from openweex.engine import book as book_module
 from openweex.engine import tuples
 from openweex.engine.exchange import FIRST_ORDER_ID, Exchange
-from openweex.runtime import tune_gc
+from openweex.gcsettings import tune_gc
 from workload import Op, make_workload, prefill
 
 HERE = Path(__file__).resolve().parent

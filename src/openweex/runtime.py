@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import queue
 import threading
@@ -92,18 +91,6 @@ def _consume_error(fut: asyncio.Future[Any]) -> None:
     """Mark a future's exception as seen (asyncio logs the ones nobody retrieved)."""
     if not fut.cancelled():
         fut.exception()
-
-
-def tune_gc() -> None:
-    """Garbage-collector settings for a long-running exchange process.
-
-    The engine keeps many long-lived objects (resting orders, accounts) and allocates many
-    short-lived ones (events). Freezing what exists after start-up and collecting the young
-    generation less often keeps full collections from rescanning the whole book.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
 
 
 def now_ms() -> int:

@@ -25,8 +25,9 @@ import uvicorn
 from openweex.api.app import Api, Settings, build_app
 from openweex.api.ws.fastpath import server_options as ws_server_options
 from openweex.domain.markets import Markets
+from openweex.gcsettings import tune_gc
 from openweex.recovery import RecoveryError
-from openweex.runtime import Runtime, tune_gc
+from openweex.runtime import Runtime
 from openweex.storage.journal import JournalError
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ import os
 import random
 import signal
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -164,6 +165,28 @@ def test_events_go_to_a_writer_process_as_plain_arrays_and_come_back_equal() -> 
     assert back == wanted  # enums come back as their int values, equal to them
     small = [p for p in packed if all(type(v) is not int or v < 2**63 for v in p)]
     assert unpack_events(orjson.loads(orjson.dumps(small))) == unpack_events(small)
+
+
+def test_the_writer_process_collects_garbage_like_the_server(tmp_path: Path) -> None:
+    """A transaction's events are all decoded at once and alive until written: the writer
+    process must not rescan them at the default threshold of 700 allocations."""
+    SqliteStore(tmp_path / "h.sqlite3", MARKETS).close()
+    probe = (
+        "import gc, sys\n"
+        "from openweex.storage import sqlwriter\n"
+        "assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0\n"
+        "sqlwriter.main([sys.argv[1], '1000'])  # stdin is empty: it starts, then ends\n"
+        "print(*gc.get_threshold(), gc.get_freeze_count() > 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "h.sqlite3")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["50000", "50", "100", "True"]
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")

@@ -14,6 +14,7 @@ import sys
 
 import orjson
 
+from openweex.gcsettings import tune_gc
 from openweex.storage.readmodels import (
     FRAME,
     MSG_COINS,
@@ -30,6 +31,7 @@ from openweex.storage.readmodels import (
 def main(argv: list[str] | None = None) -> int:
     path, limit = argv if argv is not None else sys.argv[1:]
     db = connect(path, int(limit), SqliteStore.CACHE_KIB, create=False)
+    tune_gc()  # a transaction's events are decoded at once: see tune_gc
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     coins: Coins = {}
     failed = b""  # after a failed transaction every later one is refused: none is skipped
