@@ -169,12 +169,12 @@ def test_events_go_to_a_writer_process_as_plain_arrays_and_come_back_equal() -> 
 
 def test_the_writer_process_collects_garbage_like_the_server(tmp_path: Path) -> None:
     """A transaction's events are all decoded at once and alive until written: the writer
-    process must not rescan them at the default threshold of 700 allocations."""
+    process must not rescan them at Python's default threshold (700 allocations)."""
     SqliteStore(tmp_path / "h.sqlite3", MARKETS).close()
     probe = (
         "import gc, sys\n"
         "from openweex.storage import sqlwriter\n"
-        "assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0\n"
+        "assert gc.get_threshold()[0] < 50000 and gc.get_freeze_count() == 0  # defaults\n"
         "sqlwriter.main([sys.argv[1], '1000'])  # stdin is empty: it starts, then ends\n"
         "print(*gc.get_threshold(), gc.get_freeze_count() > 0)\n"
     )
