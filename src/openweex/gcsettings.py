@@ -18,7 +18,7 @@ def tune_gc() -> None:
     promoted short-lived objects bring about rescan the whole book. The read models' writer
     process decodes a transaction of up to thousands of events at once, all alive until
     its rows are written: at the default threshold they are scanned and promoted again and
-    again while they are decoded (a third of the decoding time, measured), for nothing,
+    again while they are decoded (half the decoding time, measured), for nothing,
     since they hold no reference cycles.
     """
     gc.collect()
