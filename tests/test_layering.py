@@ -7,6 +7,9 @@
   neither loads modules dynamically.
 * ``openweex.client`` (the SDK) imports nothing from openweex outside ``openweex.client``:
   not the server packages, not even ``openweex.domain``.
+* ``openweex.storage`` imports from openweex only ``domain``, ``engine``, ``storage`` and
+  ``gcsettings`` (never the runtime, the API or the server); ``openweex.gcsettings`` imports
+  nothing from openweex (the read models' writer process starts from those two).
 
 Imports are counted wherever they appear (module level, inside functions, under
 ``TYPE_CHECKING``); relative imports are resolved against the importing module's package.
@@ -60,6 +63,13 @@ ALLOWED_INTERNAL = {
     "openweex.domain": ("openweex.domain",),
     "openweex.engine": ("openweex.domain", "openweex.engine"),
     "openweex.client": ("openweex.client",),
+    "openweex.storage": (
+        "openweex.domain",
+        "openweex.engine",
+        "openweex.storage",
+        "openweex.gcsettings",
+    ),
+    "openweex.gcsettings": (),
 }
 PURE_LAYERS = ("openweex.domain", "openweex.engine")
 
@@ -145,9 +155,9 @@ def test_source_tree_is_found() -> None:
     assert any(_within(n, "openweex.client") for n in names)
 
 
-@pytest.mark.parametrize("layer", ["domain", "engine", "client"])
+@pytest.mark.parametrize("layer", ["domain", "engine", "client", "storage", "gcsettings.py"])
 def test_layer_imports(layer: str) -> None:
-    files = sorted((PACKAGE / layer).rglob("*.py"))
+    files = [PACKAGE / layer] if layer.endswith(".py") else sorted((PACKAGE / layer).rglob("*.py"))
     assert files, f"no source files under {layer}/"
     bad = [v for path in files for v in check_file(path)]
     assert not bad, "layering broken:\n" + "\n".join(bad)
@@ -209,6 +219,9 @@ def test_engine_import_loads_only_domain_and_engine() -> None:
         ("openweex.client.sync", False, "from openweex import domain\n"),
         ("openweex.client.sync", False, "from .. import api\n"),
         ("openweex.client", True, "from ..engine import exchange\n"),
+        ("openweex.storage.sqlwriter", False, "from openweex.runtime import Runtime\n"),
+        ("openweex.storage.readmodels", False, "from ..api import wire\n"),
+        ("openweex.gcsettings", False, "from openweex.storage import codec\n"),
     ],
 )
 def test_checker_flags(module: str, package: bool, source: str) -> None:
@@ -226,6 +239,8 @@ def test_checker_flags(module: str, package: bool, source: str) -> None:
         ("openweex.client.sync", False, "import json\nimport httpx\nfrom ._core import Core\n"),
         ("openweex.client.sync", False, "from openweex.client.models import Order\n"),
         ("openweex.storage.journal", False, "import os\nfrom openweex.engine import state\n"),
+        ("openweex.storage.sqlwriter", False, "from openweex.gcsettings import tune_gc\n"),
+        ("openweex.gcsettings", False, "import gc\n"),
     ],
 )
 def test_checker_allows(module: str, package: bool, source: str) -> None:
