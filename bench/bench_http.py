@@ -341,13 +341,20 @@ def load_signed(
     return res
 
 
+LATENCY_CONNECTIONS = 8  # of the fixed-rate latency case and its floor reference
+
+
+def fixed_rate(server: Server, args: argparse.Namespace, **requests: Any) -> Result:
+    """The latency case's open-loop load (``--rate`` for ``--seconds``) of ``requests``."""
+    return pyload({"host": server.host, "port": server.port, "connections": LATENCY_CONNECTIONS,
+                   "seconds": args.seconds, "rate": args.rate, **requests})  # fmt: skip
+
+
 def load_latency(server: Server, key: Key, args: argparse.Namespace) -> Result:
     server.settle()
     sign = {"key": key.key, "secret": key.secret, "passphrase": key.passphrase,
             "path": ORDERS, "bodies": order_bodies(1)}  # fmt: skip
-    spec = {"host": server.host, "port": server.port, "connections": 8,
-            "seconds": args.seconds, "rate": args.rate, "sign": sign}  # fmt: skip
-    res = pyload(spec)
+    res = fixed_rate(server, args, sign=sign)
     res.orders = res.requests
     return res
 
@@ -355,9 +362,7 @@ def load_latency(server: Server, key: Key, args: argparse.Namespace) -> Result:
 def load_latency_floor(server: Server, args: argparse.Namespace) -> Result:
     """The latency case's load against a trivial endpoint: what the load generator, uvicorn
     and loopback add by themselves at that rate."""
-    spec = {"host": server.host, "port": server.port, "connections": 8, "seconds": args.seconds,
-            "rate": args.rate, "requests": [raw_get(server, "/time")]}  # fmt: skip
-    return pyload(spec)
+    return fixed_rate(server, args, requests=[raw_get(server, "/time")])
 
 
 # -- running --------------------------------------------------------------------------------
@@ -384,10 +389,10 @@ def plan(args: argparse.Namespace, refs: list[Server], ow: Server, key: Key) -> 
     for label, path, batch in (("POST trade/orders (signed, fsync)", ORDERS, 1),
                                ("POST trade/batch-orders x50", BATCH, 50)):  # fmt: skip
         out.append((label, ow, lambda p=path, b=batch: load_signed(ow, key, p, b, args)))
-    label = f"POST trade/orders at {args.rate:,.0f}/s (8 conns)"
+    label = f"POST trade/orders at {args.rate:,.0f}/s ({LATENCY_CONNECTIONS} conns)"
     out.append((label, ow, lambda: load_latency(ow, key, args)))
     if len(refs) > 1:
-        label = f"reference: raw ASGI endpoint at {args.rate:,.0f}/s (8 conns)"
+        label = f"reference: raw ASGI endpoint at {args.rate:,.0f}/s ({LATENCY_CONNECTIONS} conns)"
         out.append((label, refs[1], lambda: load_latency_floor(refs[1], args)))
     return out
 
@@ -424,7 +429,8 @@ def run_all(args: argparse.Namespace, workdir: Path) -> list[Result]:
                     continue
                 runs.setdefault(label, []).append(server.measure(label, load))
         for label, results in runs.items():
-            if label.endswith("(8 conns)"):  # the latency case: its spread over the rounds
+            # the latency case and its reference: their spread over the rounds
+            if label.endswith(f"({LATENCY_CONNECTIONS} conns)"):
                 p99s = ", ".join(_ms(r.p99) for r in results)
                 print(f"{label}, each round's p99: {p99s}")
         return [median_result(label, results) for label, results in runs.items()]
