@@ -15,6 +15,7 @@ HISTORY = "/api/spot/v1/trade/history"
 INFO = "/api/spot/v1/trade/orderInfo"
 DEPTH = "/api/spot/v1/market/depth"
 CANDLES = "/api/spot/v1/market/candles"
+ASSETS = "/api/spot/v1/account/assets"
 
 
 async def code_of(ex: InProc, *args: Any, **kw: Any) -> str:
@@ -119,6 +120,24 @@ async def test_candle_range_and_limit(ex: InProc) -> None:
         == "40707"
     )
     assert await code_of(ex, None, "GET", CANDLES, params={"symbol": S}) == "40019"
+
+
+@pytest.mark.parametrize("force", ["bogus", "", 5, None, ["ioc"]])
+async def test_force_is_ignored_for_market_orders_and_checked_for_limit_ones(
+    ex: InProc, force: Any
+) -> None:
+    user = await ex.new_user({"BTC": "1", "USDT": "1000"})
+    market = {"symbol": S, "side": "sell", "orderType": "market", "quantity": "0.01"}
+    if force is not None:
+        market["force"] = force
+    await ex.ok(user, "POST", ORDERS, body=market)
+    limit = {**market, "orderType": "limit", "price": "30000"}
+    got = await code_of(ex, user, "POST", ORDERS, body=limit)
+    # missing or empty: required (40019); not a string or number: 40409; else 40017
+    want = "40019" if force in (None, "") else "40409" if isinstance(force, list) else "40017"
+    assert got == want
+    [btc] = [a for a in await ex.ok(user, "GET", ASSETS) if a["coinName"].upper() == "BTC"]
+    assert btc["available"] == "1"  # the market sell found no buyer: cancelled, nothing moved
 
 
 async def test_order_info_by_either_id_returns_a_list(ex: InProc) -> None:

@@ -58,20 +58,15 @@ def parse_order(p: Params, sym: Symbol, uid: int, coins_scale: int) -> PlaceOrde
     otype = ORDER_TYPES.get(req_str(p, "orderType").lower())
     if otype is None:
         raise fail(errors.PARAM_INVALID, "orderType must be limit or market")
-    force_text = opt_str(p, "force")
-    force = Force.NORMAL
-    if force_text is not None:
-        f = FORCES.get(force_text.lower())
+    if otype is OrderType.MARKET:
+        # force and price are ignored for market orders: not even read, so a value a client
+        # always sends (an empty price, a force this API does not know) cannot fail them
+        force, price = Force.NORMAL, 0
+    else:
+        f = FORCES.get(req_str(p, "force").lower())
         if f is None:
             raise fail(errors.PARAM_INVALID, "force must be normal, post_only, fok or ioc")
-        force = f
-    elif otype is OrderType.LIMIT:
-        raise fail(errors.PARAM_REQUIRED, "force")
-    if otype is OrderType.MARKET:
-        force = Force.NORMAL  # ignored for market orders
-        price = 0
-    else:
-        price = units_param(p, "price", sym.price_scale)
+        force, price = f, units_param(p, "price", sym.price_scale)
     scale = coins_scale if otype is OrderType.MARKET and side is Side.BUY else sym.quantity_scale
     qty = units_param(p, "quantity", scale)
     coid = opt_raw(p, "clientOrderId") or ""
