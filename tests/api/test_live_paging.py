@@ -40,14 +40,23 @@ def ids(rows: list[dict[str, Any]], key: str) -> list[int]:
     return [int(r[key]) for r in rows]
 
 
-def walk(c: SignedClient, path: str, key: str, body: dict[str, Any]) -> list[int]:
-    """Every record, newest first, 5 at a time through ``after``."""
+def walk(
+    c: SignedClient,
+    path: str,
+    key: str,
+    body: dict[str, Any],
+    cursor: str = "after",
+    start: str | None = None,
+) -> list[int]:
+    """Every record 5 at a time, each page asked with ``cursor`` = the last id of the one
+    before: newest first through ``after``, oldest first through ``before``."""
     seen: list[int] = []
-    page = c.post(path, {**body, "limit": 5})["data"]
+    first = {cursor: start} if start is not None else {}
+    page = c.post(path, {**body, **first, "limit": 5})["data"]
     while page:
         assert len(page) <= 5
         seen += ids(page, key)
-        page = c.post(path, {**body, "limit": "5", "after": page[-1][key]})["data"]
+        page = c.post(path, {**body, "limit": "5", cursor: page[-1][key]})["data"]
     return seen
 
 
@@ -70,14 +79,18 @@ def test_after_and_before(
     everything = ids(trader.post(path, body)["data"], key)
     assert len(everything) == total and everything == sorted(everything, reverse=True)
     assert walk(trader, path, key, body) == everything
-    # before: the records right above the cursor, newest first.
+    # before: the records right above the cursor, oldest first (the contract: "asc").
     pivot = everything[7]
     newer = ids(trader.post(path, {**body, "before": str(pivot), "limit": 3})["data"], key)
-    assert newer == everything[4:7]
-    # after and before together: the window strictly between them.
+    assert newer == everything[6:3:-1]
+    # ... so a walk forward through before gives every record, oldest first.
+    assert walk(trader, path, key, body, "before", str(everything[-1] - 1)) == everything[::-1]
+    # after and before together: the window strictly between them, newest first, from after.
     lo, hi = everything[9], everything[2]
     window = ids(trader.post(path, {**body, "after": hi, "before": lo})["data"], key)
     assert window == everything[3:9]
+    top = ids(trader.post(path, {**body, "after": hi, "before": lo, "limit": 2})["data"], key)
+    assert top == everything[3:5]
     # before > after is backwards: 40707; equal is an empty window.
     assert trader.post(path, {**body, "after": lo, "before": hi})["code"] == "40707"
     assert trader.post(path, {**body, "after": lo, "before": lo})["data"] == []

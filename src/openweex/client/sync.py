@@ -185,7 +185,8 @@ class Client(BaseClient):
         before: str | None = None,
         limit: int | None = None,
     ) -> list[Bill]:
-        """``POST /api/spot/v1/account/bills``: ledger entries, newest first (billId cursors)."""
+        """``POST /api/spot/v1/account/bills``: ledger entries, newest first (billId cursors;
+        with ``before`` alone, the entries right above it, oldest first)."""
         return self._execute(_calls.bills(coin_id, group_type, biz_type, after, before, limit))
 
     def get_transfer_records(
@@ -283,7 +284,7 @@ class Client(BaseClient):
         limit: int | None = None,
     ) -> list[Order]:
         """``POST /api/spot/v1/trade/history``: finished orders, newest first (orderId
-        cursors)."""
+        cursors; with ``before`` alone, the orders right above it, oldest first)."""
         return self._execute(_calls.order_history(symbol, after, before, limit))
 
     def get_fills(
@@ -296,7 +297,7 @@ class Client(BaseClient):
         limit: int | None = None,
     ) -> list[Fill]:
         """``POST /api/spot/v1/trade/fills``: the user's trades, newest first (fillId
-        cursors)."""
+        cursors; with ``before`` alone, the trades right above it, oldest first)."""
         return self._execute(_calls.fills(symbol, order_id, after, before, limit))
 
     # -- listen keys -------------------------------------------------------------------

@@ -744,17 +744,17 @@ class SqliteStore:
     def _paged(
         self, table: str, key: str, where: str, args: list[Any], page: Page
     ) -> Sequence[tuple[Any, ...]]:
+        """One page: with ``after``, the records right below it, newest first (also with
+        ``before`` as the lower bound); with ``before`` alone, the records right above it,
+        oldest first (the contract's "the data after this orderId asc"); else the newest."""
         if page.after is not None:
             where += f" AND {key}<?"
             args.append(page.after)
         if page.before is not None:
             where += f" AND {key}>?"
             args.append(page.before)
-            sql = f"SELECT * FROM {table} WHERE {where} ORDER BY {key} ASC LIMIT ?"
-            rows = self._db.execute(sql, [*args, page.limit]).fetchall()
-            rows.reverse()
-            return rows
-        sql = f"SELECT * FROM {table} WHERE {where} ORDER BY {key} DESC LIMIT ?"
+        order = "ASC" if page.after is None and page.before is not None else "DESC"
+        sql = f"SELECT * FROM {table} WHERE {where} ORDER BY {key} {order} LIMIT ?"
         return self._db.execute(sql, [*args, page.limit]).fetchall()
 
 
