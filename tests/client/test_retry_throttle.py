@@ -172,7 +172,7 @@ def test_retry_policy_backoff() -> None:
 
 def test_throttle_sliding_window() -> None:
     now = [100.0]
-    throttle = Throttle(clock=lambda: now[0])
+    throttle = Throttle(clock=lambda: now[0], margin=0.0)
     limit = RateLimit(3, 1.0)
     assert [throttle.reserve("a", limit) for _ in range(3)] == [0.0, 0.0, 0.0]
     assert throttle.reserve("a", limit) == pytest.approx(1.0)
@@ -182,6 +182,17 @@ def test_throttle_sliding_window() -> None:
     assert throttle.reserve("a", limit) == pytest.approx(0.5)
     now[0] = 103.0
     assert throttle.reserve("a", limit) == 0.0
+
+
+def test_throttle_keeps_a_margin_beyond_the_window() -> None:
+    # A server counting arrivals in the same sliding window must never see more than the
+    # limit, even when a request arrives a little earlier than it was due.
+    throttle = Throttle(clock=lambda: 100.0)
+    limit = RateLimit(2, 1.0)
+    waits = [throttle.reserve("a", limit) for _ in range(4)]
+    assert waits[:2] == [0.0, 0.0]
+    assert waits[2] == waits[3] == pytest.approx(1.0 + Throttle.MARGIN)
+    assert 0 < Throttle.MARGIN <= 0.1
 
 
 def _throttled_client(fake: FakeWeex, now: list[float], sleeps: list[float]) -> Client:
@@ -208,10 +219,11 @@ def test_client_throttles_by_the_contract_limits(fake: FakeWeex) -> None:
     with _throttled_client(fake, now, sleeps) as c:
         for _ in range(11):
             c.get_assets()  # 10 requests / 1 s
-        assert sleeps == [pytest.approx(1.0)]
+        margin = Throttle.MARGIN
+        assert sleeps == [pytest.approx(1.0 + margin)]
         for _ in range(21):
             c.get_server_time()  # 20 requests / 2 s, counted apart from assets
-        assert sleeps == [pytest.approx(1.0), pytest.approx(2.0)]
+        assert sleeps == [pytest.approx(1.0 + margin), pytest.approx(2.0 + margin)]
 
 
 def test_throttle_is_off_by_default(fake: FakeWeex, client: Client, sleeps: list[float]) -> None:
@@ -239,4 +251,6 @@ async def test_async_throttle_queues_concurrent_calls(fake: FakeWeex) -> None:
         clock=lambda: NOW_MS,
     ) as c:
         await asyncio.gather(*(c.place_batch_orders(SYM, []) for _ in range(12)))
-    assert sorted(sleeps) == [1.0] * 5 + [2.0] * 2  # batch-orders: 5 requests / 1 s
+    # batch-orders: 5 requests / 1 s; each wait a margin longer than the window needs
+    m = Throttle.MARGIN
+    assert sorted(sleeps) == pytest.approx([1.0 + m] * 5 + [2.0 + 2 * m] * 2)

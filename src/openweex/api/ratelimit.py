@@ -1,14 +1,17 @@
-"""Per-endpoint rate limits (GCRA: a token bucket kept as one timestamp per key).
+"""Per-endpoint rate limits: at most N requests in any window of W ms, as the contract writes
+them ("20 requests/2s").
 
-A limit "N requests per W ms" lets a burst of N requests through and then one every W/N ms.
-Private endpoints count per API key, public ones per client IP. Over the limit: HTTP 429
-with code ``"429"``. Limits can be turned off (``enabled=False``) for a sandbox.
-
-Times are integer milliseconds scaled by N so that no float is involved.
+Each (who, path) keeps the times of its last N allowed requests (a sliding log): a request is
+allowed when the oldest of them is at least W ms old. A token bucket (GCRA) would let a burst
+of N through and then one every W/N ms, nearly 2N in the first window: a bot that overruns
+the real exchange's limit would not notice it here. Private endpoints count per API key,
+public ones per client IP. Over the limit: HTTP 429 with code ``"429"``; a rejected request is
+not counted. Limits can be turned off (``enabled=False``) for a sandbox.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import NamedTuple
 
 
@@ -44,12 +47,13 @@ LIMITS: dict[str, Limit] = {
 
 
 class RateLimiter:
-    """GCRA limiter keyed by (who, path)."""
+    """Sliding-log limiter keyed by (who, path); times are integer milliseconds."""
 
     def __init__(self, enabled: bool = True, max_keys: int = 100_000) -> None:
         self.enabled = enabled
-        self._tat: dict[tuple[str, str], int] = {}
+        self._log: dict[tuple[str, str], deque[int]] = {}
         self._max_keys = max_keys
+        self._longest_ms = max(lim.window_ms for lim in LIMITS.values())
 
     def allow(self, who: str, path: str, now_ms: int, limit: Limit | None = None) -> bool:
         """Count one request; False when it is over the limit (it is then not counted)."""
@@ -59,19 +63,19 @@ class RateLimiter:
         if lim is None:
             return True
         n, window = lim
-        # Work in units of 1/n ms so that the emission interval window/n is an int.
-        now = now_ms * n
         key = (who, path)
-        tat = self._tat.get(key, now)
-        if tat < now:
-            tat = now
-        new_tat = tat + window
-        if new_tat - now > window * n:
+        times = self._log.get(key)
+        if times is None:
+            if len(self._log) >= self._max_keys:
+                self._evict(now_ms)
+            times = self._log[key] = deque(maxlen=n)
+            self._longest_ms = max(self._longest_ms, window)
+        elif len(times) == n and now_ms - times[0] < window:
             return False
-        if len(self._tat) >= self._max_keys:
-            self._evict(now)
-        self._tat[key] = new_tat
+        times.append(now_ms)
         return True
 
-    def _evict(self, now: int) -> None:
-        self._tat = {k: v for k, v in self._tat.items() if v > now}
+    def _evict(self, now_ms: int) -> None:
+        """Forget the keys whose last request is older than any window (they limit nothing)."""
+        horizon = now_ms - self._longest_ms
+        self._log = {k: v for k, v in self._log.items() if v[-1] > horizon}

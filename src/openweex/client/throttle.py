@@ -3,9 +3,12 @@
 :class:`Throttle` keeps, per endpoint, the times of the last N requests and hands out the
 delay before the next one may go so that no window of ``per_seconds`` holds more than
 ``requests`` calls (a sliding log; the limits come from the contract, see
-``openweex.client.endpoints``). Reservations are made in advance, so concurrent async calls
-queue up fairly instead of all waking at the same instant. It never sleeps itself: the sync
-client sleeps with ``time.sleep``, the async client with ``asyncio.sleep``.
+``openweex.client.endpoints``). A request waits ``margin`` seconds more than the window
+strictly needs: the server counts requests when they arrive, and two requests sent exactly a
+window apart may arrive a little closer (a server that enforces the same sliding window would
+refuse the later one). Reservations are made in advance, so concurrent async calls queue up
+fairly instead of all waking at the same instant. It never sleeps itself: the sync client
+sleeps with ``time.sleep``, the async client with ``asyncio.sleep``.
 
 :class:`RetryPolicy` says how idempotent calls are retried after a 429, a transport error or
 a server error: exponential backoff ``initial_backoff * multiplier**attempt`` capped at
@@ -34,8 +37,11 @@ class RateLimit(NamedTuple):
 class Throttle:
     """Per-key sliding-window limiter that returns how long to wait (it never sleeps)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    MARGIN = 0.05  # seconds: network jitter between two requests sent a window apart
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, margin: float = MARGIN) -> None:
         self._clock = clock
+        self._margin = margin
         self._lock = threading.Lock()
         self._slots: dict[str, deque[float]] = {}
 
@@ -49,7 +55,7 @@ class Throttle:
                 self._slots[key] = slots
             at = now
             if len(slots) == limit.requests:
-                at = max(now, slots[0] + limit.per_seconds)
+                at = max(now, slots[0] + limit.per_seconds + self._margin)
             slots.append(at)
             return at - now
 
