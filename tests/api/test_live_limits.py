@@ -62,7 +62,9 @@ def test_bursts_over_the_limit(limited_server: ServerProcess) -> None:
     # Public: 20 requests / 2 s per IP, unsigned or signed alike.
     started = time.monotonic()
     with httpx.Client(base_url=url) as http:
-        codes = [http.get(TIME).status_code for _ in range(30)]
+        codes = [http.get(TIME).status_code]
+        first_done = time.monotonic()  # the server counted the first request before this
+        codes += [http.get(TIME).status_code for _ in range(29)]
         assert codes[:20] == [200] * 20 and 429 in codes[20:]
         assert codes.count(200) <= allowed(20, 2000, started), codes
         # Not a token bucket: no request passes until the window of the first ones is over
@@ -70,8 +72,7 @@ def test_bursts_over_the_limit(limited_server: ServerProcess) -> None:
         time.sleep(0.5)
         if time.monotonic() - started < 1.9:
             assert http.get(TIME).status_code == 429
-        # a's key can place again once its window is over.
-        time.sleep(max(0.0, started + 2.05 - time.monotonic()))
+        time.sleep(max(0.0, first_done + 2.05 - time.monotonic()))
         assert http.get(TIME).status_code == 200
     assert a.request("POST", ORDERS, body=order("100")).status_code == 200
     # Batch placement: 5 requests/s.
