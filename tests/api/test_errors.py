@@ -207,3 +207,32 @@ async def test_market_order_without_liquidity_is_accepted_then_cancelled(ex: InP
     assert (order["status"], order["fillQuantity"], order["quantity"]) == ("cancelled", "0", "10")
     [usdt] = await ex.ok(user, "GET", ASSETS)
     assert (usdt["available"], usdt["frozen"]) == ("1000", "0")
+
+
+async def test_market_buy_that_cannot_buy_the_minimum_at_the_best_ask_is_45110(
+    ex: InProc,
+) -> None:
+    # minTradeAmount 0.0001 BTC; best ask 30000 USDT: a market buy needs at least 3 USDT.
+    maker = await ex.new_user({"BTC": "1"})
+    await ex.ok(maker, "POST", ORDERS, body=limit_order("sell", "30000", "0.5"))
+    await ex.ok(maker, "POST", ORDERS, body=limit_order("sell", "31000", "0.5"))
+    user = await ex.new_user({"USDT": "1000"})
+    body = {"symbol": "BTCUSDT_SPBL", "side": "buy", "orderType": "market"}
+    r = await ex.call(user, "POST", ORDERS, body={**body, "quantity": "2.99"})
+    assert (r.status_code, r.json()["code"]) == (400, "45110")
+    assert r.json()["msg"].endswith(
+        "a market buy of 2.99 USDT buys less than minTradeAmount 0.0001 at the best ask"
+        " 30000: at least 3 USDT"
+    )
+    batch = {"symbol": "BTCUSDT_SPBL", "orderList": [{**body, "quantity": "1"}]}
+    got = await ex.ok(user, "POST", BATCH, body=batch)
+    assert got["resultList"] == [] and [f["errorCode"] for f in got["failure"]] == ["45110"]
+    [usdt] = await ex.ok(user, "GET", ASSETS)
+    assert usdt["available"] == "1000"  # nothing placed
+    oid = (await ex.ok(user, "POST", ORDERS, body={**body, "quantity": "3"}))["orderId"]
+    [order] = await ex.ok(user, "POST", INFO, body={"orderId": oid})
+    assert (order["status"], order["fillQuantity"]) == ("full_fill", "0.0001")
+    # A sell takes no budget: its minimum is minTradeAmount itself, as before.
+    seller = await ex.new_user({"BTC": "1"})
+    sell = {**body, "side": "sell", "quantity": "0.00009"}
+    assert (await ex.call(seller, "POST", ORDERS, body=sell)).json()["code"] == "45110"

@@ -36,6 +36,7 @@ from openweex.domain.values import (
     Side,
     valid_client_oid,
 )
+from openweex.engine.amounts import notional
 from openweex.engine.trading import OrderAck
 
 S = "string"
@@ -88,10 +89,8 @@ def _ack(r: Any) -> dict[str, Any]:
 )
 async def place_order(ctx: Ctx) -> Any:
     """Place one order."""
-    m = ctx.api.markets
-    sym = symbol_param(ctx.params, m)
-    cmd = parse_order(ctx.params, sym, ctx.uid, m.coins[sym.quote].scale)
-    result, _ = await ctx.api.runtime.submit(cmd)
+    sym = symbol_param(ctx.params, ctx.api.markets)
+    result, _ = await ctx.api.runtime.submit(_order(ctx, ctx.params, sym))
     return result if isinstance(result, Reject) else _ack(result)
 
 
@@ -119,7 +118,7 @@ async def batch_orders(ctx: Ctx) -> Any:
         try:
             if not isinstance(item, dict):
                 raise fail(errors.WRONG_FORMAT, "orderList items must be objects")
-            orders.append(parse_order(item, sym, ctx.uid, m.coins[sym.quote].scale))
+            orders.append(_order(ctx, item, sym))
         except Rejected as exc:
             failed.append(_failure(item, exc.reject))
     if not orders:
@@ -136,6 +135,31 @@ async def batch_orders(ctx: Ctx) -> Any:
             assert isinstance(r, Reject)
             failed.append(_failure({"clientOrderId": order.client_oid}, r))
     return {"resultList": ok, "failure": failed}
+
+
+def _order(ctx: Ctx, p: Params, sym: Symbol) -> PlaceOrder:
+    """An order from its parameters, with the minimum of a market buy checked.
+
+    A market buy's quantity is the quote amount to spend: it is refused (45110) when, at the
+    best ask, it cannot buy the symbol's ``minTradeAmount``, as a sell or a limit order below
+    it is. (Checked here against the book of the moment, not in the engine: the engine's
+    rules must stay those that applied the journal it replays.) With no ask there is nothing
+    to compare with: the order is accepted and cancelled unfilled.
+    """
+    m = ctx.api.markets
+    cmd = parse_order(p, sym, ctx.uid, m.coins[sym.quote].scale)
+    if cmd.order_type is OrderType.MARKET and cmd.side is Side.BUY:
+        ask = ctx.api.runtime.exchange.books[sym.symbol].best_ask()
+        least = notional(sym, ask, sym.min_trade)
+        if cmd.quantity < least:
+            fmt, scale = wire.format_units, m.coins[sym.quote].scale
+            raise fail(
+                errors.BELOW_MINIMUM,
+                f"a market buy of {fmt(cmd.quantity, scale)} {sym.quote} buys less than"
+                f" minTradeAmount {fmt(sym.min_trade, sym.quantity_scale)} at the best ask"
+                f" {fmt(ask, sym.price_scale)}: at least {fmt(least, scale)} {sym.quote}",
+            )
+    return cmd
 
 
 def _failure(item: Any, rej: Reject) -> dict[str, Any]:
