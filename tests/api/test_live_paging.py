@@ -96,8 +96,10 @@ def test_after_and_before(
     assert trader.post(path, {**body, "after": lo, "before": lo})["data"] == []
     # limit: default 100, capped at 500, at least 1, digits only.
     assert len(trader.post(path, {**body, "limit": 100000})["data"]) == total
-    for bad in (0, "-1", "ten", "1.5"):
+    for bad in (0, "-1", "ten", "1.5", 1.5, -2.0, "2.0"):
         assert trader.post(path, {**body, "limit": bad})["code"] == "40017"
+    # A JSON number with a zero fraction is that whole number.
+    assert len(trader.post(path, {**body, "limit": 2.0})["data"]) == 2
 
 
 def test_fills_of_one_order(trader: SignedClient) -> None:

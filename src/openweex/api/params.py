@@ -160,6 +160,9 @@ def opt_list(params: Params, name: str, required: bool = True) -> list[Any] | No
 def opt_int(
     params: Params, name: str, lo: int = 0, hi: int = 2**63 - 1, default: int | None = None
 ) -> int | None:
+    value = params.get(name)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        params = {name: int(value)}  # a JSON number with a zero fraction (``2.0``): 2
     text = opt_str(params, name)
     if text is None:
         return default
