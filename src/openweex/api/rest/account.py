@@ -23,8 +23,9 @@ S = "string"
 def id_page(ctx: Ctx, after_name: str = "after", before_name: str = "before") -> Page:
     """Cursor paging: ``after`` older than, ``before`` newer than (ids, or ms for transfers).
 
-    Both given with ``before > after`` is an empty window backwards: 40707. ``limit`` default
-    100, at most 500 (larger values are capped).
+    Pages come newest first, except for ``before`` alone: oldest first (the contract's "asc";
+    see ``SqliteStore._paged``). Both given with ``before > after`` is an empty window
+    backwards: 40707. ``limit`` default 100, at most 500 (larger values are capped).
     """
     after = id_param(ctx.params, after_name)
     before = id_param(ctx.params, before_name)
@@ -71,7 +72,7 @@ async def assets(ctx: Ctx) -> Any:
     ),
 )
 async def bills(ctx: Ctx) -> Any:
-    """Balance movements, newest first, paged by billId."""
+    """Balance movements, newest first (``before`` alone: oldest first), paged by billId."""
     m = ctx.api.markets
     coin = _coin_name(ctx)
     group = opt_str(ctx.params, "groupType")
@@ -95,7 +96,8 @@ async def bills(ctx: Ctx) -> Any:
     ),
 )
 async def transfer_records(ctx: Ctx) -> Any:
-    """Transfers, newest first; ``after``/``before`` are tradeTime cursors (ms)."""
+    """Transfers, newest first (``before`` alone: oldest first); ``after``/``before`` are
+    tradeTime cursors (ms)."""
     m = ctx.api.markets
     coin = _coin_name(ctx)
     from_type = opt_str(ctx.params, "fromType")

@@ -257,7 +257,7 @@ async def open_orders(ctx: Ctx) -> Any:
     ),
 )
 async def history(ctx: Ctx) -> Any:
-    """Filled and cancelled orders, newest first, paged by orderId."""
+    """Filled and cancelled orders, newest first (``before`` alone: oldest first), by orderId."""
     m = ctx.api.markets
     sym = symbol_param(ctx.params, m)
     rows = ctx.api.runtime.store.order_history(
@@ -279,7 +279,7 @@ async def history(ctx: Ctx) -> Any:
     ),
 )
 async def fills(ctx: Ctx) -> Any:
-    """The user's fills, newest first, paged by fillId."""
+    """The user's fills, newest first (``before`` alone: oldest first), paged by fillId."""
     m = ctx.api.markets
     sym = symbol_param(ctx.params, m)
     oid = id_param(ctx.params, "orderId")
