@@ -131,3 +131,16 @@ async def test_rate_limit(limited_server: ServerProcess) -> None:
     async with AsyncClient(limited_server.url, retry=patient) as c:
         books = await asyncio.gather(*(c.get_depth(BTC) for _ in range(30)))
     assert len(books) == 30
+
+
+async def test_a_throttled_client_is_never_refused(limited_server: ServerProcess) -> None:
+    """The SDK's throttle and the server count the same window: a throttled client sending
+    as fast as it may (10 orders/s) never gets a 429, even without retries."""
+    user = limited_server.new_user({"USDT": "1000"})
+    with client_for(limited_server, user, throttle=True, retry=NO_RETRY) as c:
+        started = time.monotonic()
+        for _ in range(22):
+            c.place_order(BTC, "buy", "limit", "0.001", price="1000")
+        took = time.monotonic() - started
+        assert len(c.get_open_orders(BTC)) == 22
+    assert took >= 2.0  # it did wait: the third window began 2 s after the first
