@@ -64,7 +64,7 @@ def strip(frames: list[Any]) -> list[Frame]:
         assert abs(f["t"] - now) < 60_000 and type(f["t"]) is int, f
         assert ("s" in f) == (c != ACCOUNT), f
         if c != ACCOUNT:
-            assert f["s"] == "BTCUSDT", f
+            assert f["s"] == "BTCUSDT_SPBL", f
         stamp = d.pop(TIME_KEYS[c])
         assert type(stamp) is int and abs(stamp - now) < 60_000, f
         if c == DEALS:

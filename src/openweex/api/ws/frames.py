@@ -6,11 +6,12 @@ non-zero ``code`` from :data:`REPLY_CODES` with a readable ``msg`` on failure. `
 the request's ``id`` when it is an int or a string, else 0. A close notice is a reply-shaped
 frame (``id`` 0, a code from :data:`NOTICE_CODES`) sent right before the server closes.
 
-Push frames are ``{"c": channel, "d": {...}, "s": "BTCUSDT", "t": ms}``; ``s`` is the symbol
-name without ``_SPBL`` and is absent on account updates; ``t`` is the server time at which
-the frame was made. Amounts come from the engine's exact ints: strings where the contract
-shows strings, JSON numbers (written exactly, never through a float) where it shows numbers
-(the order stream and klines). Kline ``t``/``T`` are in seconds, like MEXC's.
+Push frames are ``{"c": channel, "d": {...}, "s": "BTCUSDT_SPBL", "t": ms}``; ``s`` is the
+symbol as the REST API names it (wire-compat.md) and is absent on account updates; ``t`` is
+the server time at which the frame was made. Amounts come from the engine's exact ints:
+strings where the contract shows strings, JSON numbers (written exactly, never through a
+float) where it shows numbers (the order stream and klines). Kline ``t``/``T`` are in
+seconds, like MEXC's.
 
 Order stream fields, by order kind (``o``: 1 limit, 2 post-only, 3 IOC, 4 FOK, 5 market):
 
@@ -152,7 +153,7 @@ def push(channel: str, data: Any, symbol: str, t: int) -> Frame:
 
 class SymbolInfo(NamedTuple):
     sym: Symbol
-    name: str  # BTCUSDT
+    name: str  # BTCUSDT_SPBL: the push frames' ``s``
     ps: int  # price scale
     qs: int  # quantity scale
     quote_scale: int
@@ -175,7 +176,7 @@ class Formatter:
             base, quote = markets.coins[s.base], markets.coins[s.quote]
             self.info[s.symbol] = SymbolInfo(
                 s,
-                s.symbol_name,
+                s.symbol,
                 s.price_scale,
                 s.quantity_scale,
                 quote.scale,
