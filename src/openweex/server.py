@@ -95,7 +95,8 @@ def build(runtime: Runtime, opts: ServeOptions, token: str) -> tuple[Api, Any]:
 class _Server(uvicorn.Server):
     """uvicorn's server, telling the API the moment a shutdown signal arrives.
 
-    From then on every request answers 40200 while uvicorn drains what is in flight.
+    From then on every request answers 40200 while uvicorn drains what is in flight; the
+    WebSocket connections get their notice and close frame before uvicorn closes them.
     """
 
     def __init__(self, config: uvicorn.Config, api: Api) -> None:
@@ -105,6 +106,13 @@ class _Server(uvicorn.Server):
     def handle_exit(self, sig: int, frame: Any) -> None:
         self._api.begin_shutdown()
         super().handle_exit(sig, frame)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # WebSocket clients are told first (notice 17, close 1001); uvicorn would close
+        # their connections itself, with 1012 and no word.
+        hub = self._api.hub
+        await hub.close(wait_s=hub.config.close_timeout_s + 0.5)
+        await super().shutdown(sockets)
 
 
 async def _flusher(runtime: Runtime, server: uvicorn.Server) -> None:

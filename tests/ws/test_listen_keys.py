@@ -168,8 +168,15 @@ async def test_key_survives_a_restart(tmp_path: Path) -> None:
         key = user.listen_key()
         c = await WsClient.open(srv.ws_url, key)
         await c.subscribe(*PRIVATE)
-        srv.stop()
-        await c.closed_with()  # the server said goodbye (or just went away)
+        public = await WsClient.open(srv.ws_url)
+        await public.subscribe("spot@public.deals.v3.api@BTCUSDT")
+        # SIGTERM: every connection is told why before the server goes (notice 17, 1001).
+        stopping = asyncio.create_task(asyncio.to_thread(srv.stop))
+        for client in (c, public):
+            frames, code = await client.closed_with()
+            assert code == 1001
+            assert_notice(frames, 17, "shutting down")
+        assert await stopping == 0
         srv.start()  # same data dir, new port
         user = RestUser(srv, user=user.user)
         assert user.keys("GET") == (200, {"listenKey": [key]})

@@ -86,6 +86,8 @@ class Hub:
         self._next_id = 0
         self._closing = False
         self._stop = asyncio.Event()
+        # The endpoint tasks still running (a closed connection's task sends its farewell).
+        self.sessions: set[asyncio.Task[Any]] = set()
 
     # -- engine side ---------------------------------------------------------------------
     def on_command(self, seq: int, cmd: Command, result: Any, events: list[Event]) -> None:
@@ -302,12 +304,16 @@ class Hub:
             elif _idle(conn, now, cfg.idle_ms):
                 self.close_conn(conn, frames.NO_SUBSCRIPTION, POLICY)
 
-    async def close(self) -> None:
-        """Refuse new connections, close the open ones, stop :meth:`run`."""
+    async def close(self, wait_s: float = 0.0) -> None:
+        """Refuse new connections, close the open ones, stop :meth:`run`; wait up to
+        ``wait_s`` seconds for every connection's notice (17) and close frame to go out."""
         self._closing = True
         for conn in list(self.conns):
             self.close_conn(conn, frames.SHUTTING_DOWN, GOING_AWAY)
         self._stop.set()
+        sessions = self.sessions - {asyncio.current_task()}
+        if sessions and wait_s > 0:
+            await asyncio.wait(sessions, timeout=wait_s)
 
 
 def _idle(conn: Conn, now: int, idle_ms: int) -> bool:

@@ -104,6 +104,15 @@ class Endpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
             return
+        task = asyncio.current_task()
+        assert task is not None
+        self.hub.sessions.add(task)
+        try:
+            await self._session(scope, receive, send)
+        finally:
+            self.hub.sessions.discard(task)
+
+    async def _session(self, scope: Scope, receive: Receive, send: Send) -> None:
         first = await receive()
         if first["type"] != "websocket.connect":
             return
