@@ -296,3 +296,21 @@ async def test_permissions(ex: InProc) -> None:
     assert await code_of(ex, local, "GET", "/api/spot/v1/account/assets") == "00000"
     fenced = await ex.new_user({}, ipWhitelist=["10.0.0.1"])
     assert await code_of(ex, fenced, "GET", "/api/spot/v1/account/assets") == "40018"
+
+
+@pytest.mark.parametrize("number", ["1e999999999", "1e-999999999", "0e-999999999", "1e1000000"])
+async def test_numbers_with_huge_exponents_are_refused_at_once(ex: InProc, number: str) -> None:
+    # Written out (or made an int) such a number is a gigabyte of digits or minutes of CPU:
+    # each is refused from its exponent, before anything is built from it.
+    user = await ex.new_user({"USDT": "1000"})
+    bodies = [
+        (HISTORY, '{"symbol": "BTCUSDT_SPBL", "limit": %s}'),
+        (ORDERS, '{"symbol": "BTCUSDT_SPBL", "side": "buy", "orderType": "limit",'
+         ' "force": "normal", "price": %s, "quantity": "0.01"}'),
+        (ORDERS, '{"symbol": "BTCUSDT_SPBL", "side": "buy", "orderType": "market",'
+         ' "quantity": %s}'),
+    ]  # fmt: skip
+    for path, body in bodies:
+        r = await ex.call(user, "POST", path, raw=(body % number).encode())
+        assert (r.status_code, r.json()["code"]) == (400, "40017"), r.text
+        assert "too many digits" in r.json()["msg"]

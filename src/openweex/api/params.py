@@ -108,15 +108,29 @@ def request_params(
 
 
 # -- reading one parameter ------------------------------------------------------------------
+# A JSON number's exponent is not bounded by its length: 1e999999999 written out is a
+# gigabyte. No parameter of this API has more than a few dozen digits either side of the
+# point; a number beyond this many is refused before it is written out or made an int.
+MAX_NUMBER_DIGITS = 100
+
+
+def _sane(name: str, value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise fail(errors.PARAM_INVALID, f"{name} is not a finite number")
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if value.adjusted() > MAX_NUMBER_DIGITS or exponent < -MAX_NUMBER_DIGITS:
+        raise fail(errors.PARAM_INVALID, f"{name} has too many digits")
+    return value
+
+
 def _text(name: str, value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise fail(errors.PARAM_INVALID, f"{name} is not a finite number")
-        return format(value, "f")
+        return format(_sane(name, value), "f")
     if isinstance(value, float):  # only from a caller that built params by hand
         return format(Decimal(repr(value)), "f")
     raise fail(errors.WRONG_FORMAT, f"{name} must be a string or a number")
@@ -161,7 +175,7 @@ def opt_int(
     params: Params, name: str, lo: int = 0, hi: int = 2**63 - 1, default: int | None = None
 ) -> int | None:
     value = params.get(name)
-    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+    if isinstance(value, Decimal) and _sane(name, value) == value.to_integral_value():
         params = {name: int(value)}  # a JSON number with a zero fraction (``2.0``): 2
     text = opt_str(params, name)
     if text is None:
