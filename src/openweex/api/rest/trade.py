@@ -146,13 +146,13 @@ def _order(ctx: Ctx, p: Params, sym: Symbol) -> PlaceOrder:
     rules must stay those that applied the journal it replays.) With no ask there is nothing
     to compare with: the order is accepted and cancelled unfilled.
     """
-    m = ctx.api.markets
-    cmd = parse_order(p, sym, ctx.uid, m.coins[sym.quote].scale)
+    scale = ctx.api.markets.coins[sym.quote].scale
+    cmd = parse_order(p, sym, ctx.uid, scale)
     if cmd.order_type is OrderType.MARKET and cmd.side is Side.BUY:
         ask = ctx.api.runtime.exchange.books[sym.symbol].best_ask()
         least = notional(sym, ask, sym.min_trade)
         if cmd.quantity < least:
-            fmt, scale = wire.format_units, m.coins[sym.quote].scale
+            fmt = wire.format_units
             raise fail(
                 errors.BELOW_MINIMUM,
                 f"a market buy of {fmt(cmd.quantity, scale)} {sym.quote} buys less than"
