@@ -418,6 +418,97 @@ async def reference_main(rate: float, channels: list[str]) -> None:
             i += 1
 
 
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455's handshake constant
+
+
+def server_frame(text: str) -> bytes:
+    """An unmasked, unfragmented text frame (RFC 6455) of ``text``."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        return bytes([0x81, size]) + payload
+    assert size < 1 << 16
+    return bytes([0x81, 126]) + size.to_bytes(2, "big") + payload
+
+
+class FloorConnection(asyncio.Protocol):
+    """The floor reference's side of one connection: the handshake, then one subscription
+    acknowledged; from then on its socket is in ``subscribed``, written to directly."""
+
+    def __init__(self, subscribed: dict[int, Any]) -> None:
+        self.subscribed = subscribed
+        self.buf = bytearray()
+        self.upgraded = False
+        self.transport: Any = None
+        self.fd = -1
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.fd = transport.get_extra_info("socket").fileno()
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        if not self.upgraded:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(self.buf[:end]).decode("latin-1")
+            del self.buf[: end + 4]
+            key = next(
+                line.split(":", 1)[1].strip()
+                for line in head.split("\r\n")
+                if line.lower().startswith("sec-websocket-key:")
+            )
+            accept = base64.b64encode(hashlib.sha1(key.encode() + WS_GUID).digest()).decode()
+            self.transport.write(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n".encode()
+            )
+            self.upgraded = True
+        if self.fd not in self.subscribed and len(self.buf) >= 2:
+            # the client's subscribe message (masked, short): acknowledge it, once
+            self.buf.clear()
+            self.transport.write(server_frame(json.dumps({"id": 0, "code": 0, "msg": "ok"})))
+            self.subscribed[self.fd] = self.transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.subscribed.pop(self.fd, None)
+
+
+async def floor_main(rate: float, channels: list[str]) -> None:
+    """Floor reference process: each tick's frames framed once and written to every
+    subscribed socket with one ``os.write`` each, nothing else per connection. Its
+    frames per CPU-second are about what the kernel's loopback TCP sends allow on this
+    machine: no server that writes each frame to each connection can do much better."""
+    subscribed: dict[int, Any] = {}
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: FloorConnection(subscribed), "127.0.0.1", 0)
+    print("ready", server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    stop = asyncio.create_task(asyncio.to_thread(sys.stdin.readline))
+    start, i, write = time.perf_counter(), 0, os.write
+    while not stop.done():
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        data = b"".join(server_frame(f) for f in reference_frames(channels, i))
+        for fd, transport in list(subscribed.items()):
+            if transport.get_write_buffer_size():
+                transport.write(data)  # behind: keep the order, let the transport queue it
+                continue
+            try:
+                sent = write(fd, data)
+            except BlockingIOError:
+                sent = 0
+            except OSError:  # the client is gone (the run is over)
+                subscribed.pop(fd, None)
+                continue
+            if sent < len(data):
+                transport.write(data[sent:])
+        i += 1
+    server.close()
+
+
 def _loop_factory() -> Any:
     """uvloop's event loop where installed (the server uses it too), else asyncio's."""
     try:
@@ -492,11 +583,17 @@ async def fanout_openweex(
 
 
 async def fanout_reference(
-    subs: int, rates: list[float], seconds: float, channels: list[str]
+    subs: int,
+    rates: list[float],
+    seconds: float,
+    channels: list[str],
+    role: str = "reference",
 ) -> list[dict[str, Any]]:
+    """The ``websockets`` broadcast reference, or with ``role="floor"`` the floor one."""
+    name = "websockets broadcast" if role == "reference" else "floor: os.write per socket"
     rows = []
     for rate in rates:
-        ref, (port,) = spawn(SERVER_CPU, "reference", str(rate), ",".join(channels))
+        ref, (port,) = spawn(SERVER_CPU, role, str(rate), ",".join(channels))
         url = f"ws://127.0.0.1:{port}/"
         child, _ = spawn(CLIENT_CPU, "child", url, str(subs), ",".join(channels))
         tell(child, "start")
@@ -507,7 +604,7 @@ async def fanout_reference(
         await asyncio.sleep(0.3)
         tell(child, "stop")
         cpu = (cpu_seconds(ref.pid) - cpu0) / (time.perf_counter() - t0)
-        row = {"server": "websockets broadcast", "rate": rate, "server_cpu": cpu}
+        row = {"server": name, "rate": rate, "server_cpu": cpu}
         rows.append(row | result(child))
         ref.terminate()
         ref.wait(30)
@@ -532,14 +629,14 @@ def print_private(r: dict[str, Any]) -> None:
 
 def print_fanout(rows: list[dict[str, Any]], subs: int, channels: list[str]) -> None:
     print(f"\n2. public fan-out to {subs} subscribers of {', '.join(channels)}")
-    head = f"{'server':22} {'offered/s':>9} {'frames/s':>9} {'deals/s':>8}"
+    head = f"{'server':26} {'offered/s':>9} {'frames/s':>9} {'deals/s':>8}"
     head += f" {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'srv cpu':>7} {'cli cpu':>7}"
     print(head + f" {'frames/cpu-s':>12}")
     for r in rows:
         fps = r["frames"] / r["elapsed"]
         dps = r["deals"] / r["elapsed"]
         print(
-            f"{r['server']:22} {r['rate']:9.0f} {fps:9.0f} {dps:8.0f}"
+            f"{r['server']:26} {r['rate']:9.0f} {fps:9.0f} {dps:8.0f}"
             f" {r['p50']:7.1f} {r['p99']:7.1f} {r['max']:7.1f}"
             f" {r['server_cpu']:7.0%} {r['client_cpu']:7.0%} {fps / r['server_cpu']:12.0f}"
         )
@@ -551,11 +648,12 @@ def print_fanout(rows: list[dict[str, Any]], subs: int, channels: list[str]) -> 
         print("p99 of each run (alternating servers), and their median:")
         for (rate, server), p99s in runs.items():
             each = ", ".join(f"{x:.1f}" for x in p99s)
-            print(f"  {server:22} {rate:5.0f}/s: {each} ms; median {pct(p99s, 50):.1f} ms")
+            print(f"  {server:26} {rate:5.0f}/s: {each} ms; median {pct(p99s, 50):.1f} ms")
 
 
 def main() -> None:
-    role = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] in ("child", "reference") else "bench"
+    roles = ("child", "reference", "floor")
+    role = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] in roles else "bench"
     logging.basicConfig(format=f"[{role}] %(name)s: %(message)s")  # who logged what
     if role == "reference":  # its closing handshakes race the clients' exit at the end
         logging.getLogger("asyncio").setLevel(logging.ERROR)
@@ -563,9 +661,10 @@ def main() -> None:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             runner.run(child_main(sys.argv[2], int(sys.argv[3]), sys.argv[4].split(",")))
         return
-    if len(sys.argv) > 1 and sys.argv[1] == "reference":
+    if role in ("reference", "floor"):
+        main_of = reference_main if role == "reference" else floor_main
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-            runner.run(reference_main(float(sys.argv[2]), sys.argv[3].split(",")))
+            runner.run(main_of(float(sys.argv[2]), sys.argv[3].split(",")))
         return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--rate", type=float, default=1000, help="private: orders per second")
@@ -581,6 +680,11 @@ def main() -> None:
     )
     p.add_argument(
         "--repeat", type=int, default=1, help="fan-out: runs of each server, alternating"
+    )
+    p.add_argument(
+        "--floor",
+        action="store_true",
+        help="fan-out: also run the floor reference (one os.write per frame and socket)",
     )
     p.add_argument("--skip-private", action="store_true")
     p.add_argument("--skip-fanout", action="store_true")
@@ -600,7 +704,12 @@ def main() -> None:
         for _ in range(args.repeat):
             rows += asyncio.run(fanout_openweex(args.subscribers, rates, args.seconds, channels))
             rows += asyncio.run(fanout_reference(args.subscribers, rates, args.seconds, channels))
-        rows.sort(key=lambda r: (r["rate"], r["server"] != "openweex"))  # stable: runs in order
+            if args.floor:
+                rows += asyncio.run(
+                    fanout_reference(args.subscribers, rates, args.seconds, channels, "floor")
+                )
+        order = {"openweex": 0, "websockets broadcast": 1}
+        rows.sort(key=lambda r: (r["rate"], order.get(r["server"], 2)))  # stable: runs in order
         print_fanout(rows, args.subscribers, channels)
 
 
