@@ -57,6 +57,9 @@ def test_bursts_over_the_limit(limited_server: ServerProcess) -> None:
     assert 10 <= statuses.count(200) <= allowed(10, 1000, started), statuses
     limited = next(r for r in results if r.status_code == 429)
     assert limited.json()["code"] == "429" and limited.json()["data"] is None
+    # Retry-After: whole seconds until the window admits a request again (a 1 s window)
+    assert all(r.headers["retry-after"] == "1" for r in results if r.status_code == 429)
+    assert all("retry-after" not in r.headers for r in results if r.status_code == 200)
     # Another key is not affected by a's burst.
     assert b.request("POST", ORDERS, body=order("100")).status_code == 200
     # Public: 20 requests / 2 s per IP, unsigned or signed alike.
@@ -64,8 +67,11 @@ def test_bursts_over_the_limit(limited_server: ServerProcess) -> None:
     with httpx.Client(base_url=url) as http:
         codes = [http.get(TIME).status_code]
         first_done = time.monotonic()  # the server counted the first request before this
-        codes += [http.get(TIME).status_code for _ in range(29)]
+        answers = [http.get(TIME) for _ in range(29)]
+        codes += [r.status_code for r in answers]
         assert codes[:20] == [200] * 20 and 429 in codes[20:]
+        # a 2 s window: 1 or 2 s to wait, depending on how long the burst took
+        assert all(r.headers["retry-after"] in ("1", "2") for r in answers if r.status_code == 429)
         assert codes.count(200) <= allowed(20, 2000, started), codes
         # Not a token bucket: no request passes until the window of the first ones is over
         # (a bucket would let one through every 100 ms).

@@ -55,3 +55,11 @@ async def test_private_operations_declare_auth_headers(ex: InProc) -> None:
 
 def test_document_is_valid_openapi() -> None:
     openapi_spec_validator.validate(openapi_document(load_routes()))
+
+
+def test_rate_limited_answers_declare_retry_after() -> None:
+    doc = openapi_document(load_routes())
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            if method in METHODS and "429" in op["responses"]:
+                assert "Retry-After" in op["responses"]["429"]["headers"], (method, path)

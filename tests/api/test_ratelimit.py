@@ -21,6 +21,18 @@ def test_a_burst_gets_the_limit_and_nothing_more_until_the_window_is_over() -> N
     assert rl.allow("ip", "/api/spot/v1/market/depth", 1000)  # and so are paths
 
 
+def test_a_refusal_says_how_long_until_a_request_is_admitted() -> None:
+    rl = RateLimiter()
+    for t in range(1000, 1020):  # 20 requests / 2 s: one a ms
+        assert rl.wait_ms("ip", TIME, t) == 0
+    assert rl.wait_ms("ip", TIME, 1020) == 1980  # until the one of 1000 is 2 s old
+    assert rl.wait_ms("ip", TIME, 2999) == 1
+    assert rl.wait_ms("ip", TIME, 3000) == 0  # admitted and counted
+    assert rl.wait_ms("ip", TIME, 3000) == 1  # now the one of 1001 is the oldest
+    assert rl.wait_ms("ip", "/admin/accounts", 3000) == 0  # unlimited path
+    assert RateLimiter(enabled=False).wait_ms("ip", TIME, 3000) == 0
+
+
 def test_requests_spread_out_at_the_limit_all_pass() -> None:
     rl = RateLimiter()
     n, window = LIMITS[TIME]
@@ -58,6 +70,9 @@ def test_never_more_than_the_limit_in_a_window_and_never_refused_below_it(
     for gap in gaps:
         now += gap
         in_window = sum(1 for t in passed if now - t < window)
-        assert rl.allow("k", "/p", now, limit) == (in_window < n)
+        wait = rl.wait_ms("k", "/p", now, limit)
         if in_window < n:
+            assert wait == 0
             passed.append(now)
+        else:  # refused until the oldest of the last n admitted leaves the window
+            assert wait == passed[-n] + window - now > 0

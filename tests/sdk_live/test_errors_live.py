@@ -127,6 +127,7 @@ async def test_rate_limit(limited_server: ServerProcess) -> None:
     assert refused and all(isinstance(a, RateLimitError) for a in refused), refused[:1]
     assert isinstance(refused[0], RateLimitError)
     assert (refused[0].code, refused[0].http_status) == ("429", 429)
+    assert refused[0].retry_after == 1.0  # the server's Retry-After (a 1 s window)
     patient = RetryPolicy(max_retries=8, initial_backoff=0.2, max_backoff=1.0)
     async with AsyncClient(limited_server.url, retry=patient) as c:
         books = await asyncio.gather(*(c.get_depth(BTC) for _ in range(30)))

@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from starlette.applications import Starlette
@@ -51,6 +51,12 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _JSON_HEADER = (b"content-type", b"application/json")
 _ADMIN_PREFIX = "/admin/"
+
+
+class Throttled(NamedTuple):
+    """A request over its rate limit: answered 429, with ``Retry-After`` from ``wait_ms``."""
+
+    wait_ms: int
 
 
 @dataclass
@@ -98,8 +104,12 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-async def send_json(send: Send, status: int, body: bytes) -> None:
+async def send_json(
+    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     headers = [_JSON_HEADER, (b"content-length", str(len(body)).encode())]
+    if extra:
+        headers += extra
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -193,10 +203,11 @@ class Endpoint:
                 return res
             assert isinstance(res, ApiKeyRecord)
             key = res
-            if not api.limiter.allow(key.api_key, self.path, now):
-                return errors.reject(errors.TOO_FREQUENT)
-        elif not api.limiter.allow(ip, self.path, now):
-            return errors.reject(errors.TOO_FREQUENT)
+            wait_ms = api.limiter.wait_ms(key.api_key, self.path, now)
+            if wait_ms:
+                return Throttled(wait_ms)
+        elif wait_ms := api.limiter.wait_ms(ip, self.path, now):
+            return Throttled(wait_ms)
         params = request_params(self.method, scope["query_string"], body, path_params)
         return await self.handler(Ctx(api, params, now, key, ip))
 
@@ -228,13 +239,17 @@ class Endpoint:
         except Exception:
             log.exception("unexpected failure in %s %s", self.method, self.path)
             data = errors.reject(errors.SYSTEM_ERROR)
+        extra = None
+        if type(data) is Throttled:  # 429, and when to come back (whole seconds, rounded up)
+            extra = [(b"retry-after", str(-(-data.wait_ms // 1000)).encode())]
+            data = errors.reject(errors.TOO_FREQUENT)
         try:
             status, code, payload = self._render(data, now)
         except Exception:  # e.g. a handler returned something that is not JSON-serialisable
             log.exception("cannot render the response of %s %s", self.method, self.path)
             status, code = 400, errors.SYSTEM_ERROR
             payload = wire.error_body(errors.reject(code), now)
-        await send_json(send, status, payload)
+        await send_json(send, status, payload, extra)
         if self.log:
             log_access(self.method, scope["path"], status, code, started)
 

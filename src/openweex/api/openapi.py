@@ -61,6 +61,14 @@ def _body(spec: RouteSpec) -> dict[str, Any]:
     return {"required": False, "content": {"application/json": {"schema": schema}}}
 
 
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds, rounded up, until the rate limit admits a request again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
 def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -69,7 +77,7 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
     responses = {
         "200": _json("success", {"type": "object"} if spec.raw else _ENVELOPE),
         "400": _json("WEEX error envelope", _ENVELOPE),
-        "429": _json("rate limited", _ENVELOPE),
+        "429": _json("rate limited", _ENVELOPE) | {"headers": _RETRY_AFTER},
     }
     if spec.path.startswith("/admin/"):
         responses["401"] = _json("missing or wrong X-Admin-Token", _ENVELOPE)

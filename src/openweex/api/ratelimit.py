@@ -5,8 +5,10 @@ Each (who, path) keeps the times of its last N allowed requests (a sliding log):
 allowed when the oldest of them is at least W ms old. A token bucket (GCRA) would let a burst
 of N through and then one every W/N ms, nearly 2N in the first window: a bot that overruns
 the real exchange's limit would not notice it here. Private endpoints count per API key,
-public ones per client IP. Over the limit: HTTP 429 with code ``"429"``; a rejected request is
-not counted. Limits can be turned off (``enabled=False``) for a sandbox.
+public ones per client IP. Over the limit: HTTP 429 with code ``"429"`` and a ``Retry-After``
+header (whole seconds, rounded up, until the oldest logged request leaves the window: a
+request sent then is admitted); a rejected request is not counted. Limits can be turned off
+(``enabled=False``) for a sandbox.
 """
 
 from __future__ import annotations
@@ -57,11 +59,16 @@ class RateLimiter:
 
     def allow(self, who: str, path: str, now_ms: int, limit: Limit | None = None) -> bool:
         """Count one request; False when it is over the limit (it is then not counted)."""
+        return not self.wait_ms(who, path, now_ms, limit)
+
+    def wait_ms(self, who: str, path: str, now_ms: int, limit: Limit | None = None) -> int:
+        """Count one request and return 0; or, when it is over the limit, do not count it
+        and return how many ms remain until one would be admitted (at least 1)."""
         if not self.enabled:
-            return True
+            return 0
         lim = limit or LIMITS.get(path)
         if lim is None:
-            return True
+            return 0
         n, window = lim
         key = (who, path)
         times = self._log.get(key)
@@ -71,9 +78,9 @@ class RateLimiter:
             times = self._log[key] = deque(maxlen=n)
             self._longest_ms = max(self._longest_ms, window)
         elif len(times) == n and now_ms - times[0] < window:
-            return False
+            return window - (now_ms - times[0])
         times.append(now_ms)
-        return True
+        return 0
 
     def _evict(self, now_ms: int) -> None:
         """Forget the keys whose last request is older than any window (they limit nothing)."""
