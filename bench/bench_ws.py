@@ -23,7 +23,10 @@ once per connection).
    clock, ms, set when the frame is made) to its arrival. The reference is a plain
    ``websockets`` server (``broadcast()`` to every connection, no per-connection queue or
    task) publishing, at the same rates, one frame of the same size per channel, measured by
-   the same client process in the same run. ``--repeat N`` runs both servers N times,
+   the same client process in the same run. ``--floor`` adds a floor reference: a bare
+   server that writes each tick's pre-framed frames to every subscribed socket with one
+   ``os.write`` and does nothing else, which is about as little as a server can spend per
+   frame and connection on this machine's kernel. ``--repeat N`` runs the servers N times,
    alternating, and prints each run's p99 and their median.
 
 The machine is shared with the clients, so numbers are relative: compare rows of one run.
