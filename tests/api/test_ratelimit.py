@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from openweex.api import app as app_module
+from openweex.api.app import Settings
 from openweex.api.ratelimit import LIMITS, Limit, RateLimiter
+from tests.api.helpers import ADMIN_TOKEN, InProc
 
 TIME = "/api/spot/v1/public/time"  # 20 requests / 2 s
 
@@ -76,3 +82,27 @@ def test_never_more_than_the_limit_in_a_window_and_never_refused_below_it(
             passed.append(now)
         else:  # refused until the oldest of the last n admitted leaves the window
             assert wait == passed[-n] + window - now > 0
+
+
+async def test_a_wall_clock_step_back_does_not_stretch_the_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's limits run on a monotonic clock: after the wall clock is set back an
+    hour, a public endpoint admits requests again once its window is over, not an hour
+    later."""
+    wall, mono = [1_800_000_000_000], [5_000]
+    monkeypatch.setattr(app_module, "now_ms", lambda: wall[0])
+    monkeypatch.setattr(app_module, "monotonic_ms", lambda: mono[0])
+    settings = Settings(admin_token=ADMIN_TOKEN, rate_limits=True)
+    ex = await InProc(tmp_path / "data", settings=settings).start()
+    try:
+        codes = [(await ex.http.get(TIME)).status_code for _ in range(21)]
+        assert codes == [200] * 20 + [429]
+        wall[0] -= 3_600_000  # the wall clock is stepped back an hour
+        mono[0] += 1_000
+        refused = await ex.http.get(TIME)
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+        mono[0] += 1_000  # the window is over
+        assert (await ex.http.get(TIME)).status_code == 200
+    finally:
+        await ex.stop()

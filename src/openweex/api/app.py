@@ -104,6 +104,11 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def monotonic_ms() -> int:
+    """The rate limits' clock: a step of the wall clock must not shift their windows."""
+    return time.monotonic_ns() // 1_000_000
+
+
 async def send_json(
     send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
@@ -203,10 +208,10 @@ class Endpoint:
                 return res
             assert isinstance(res, ApiKeyRecord)
             key = res
-            wait_ms = api.limiter.wait_ms(key.api_key, self.path, now)
+            wait_ms = api.limiter.wait_ms(key.api_key, self.path, monotonic_ms())
             if wait_ms:
                 return Throttled(wait_ms)
-        elif wait_ms := api.limiter.wait_ms(ip, self.path, now):
+        elif wait_ms := api.limiter.wait_ms(ip, self.path, monotonic_ms()):
             return Throttled(wait_ms)
         params = request_params(self.method, scope["query_string"], body, path_params)
         return await self.handler(Ctx(api, params, now, key, ip))

@@ -8,7 +8,8 @@ the real exchange's limit would not notice it here. Private endpoints count per 
 public ones per client IP. Over the limit: HTTP 429 with code ``"429"`` and a ``Retry-After``
 header (whole seconds, rounded up, until the oldest logged request leaves the window: a
 request sent then is admitted); a rejected request is not counted. Limits can be turned off
-(``enabled=False``) for a sandbox.
+(``enabled=False``) for a sandbox. The server counts on a monotonic clock: when the wall
+clock is stepped back, the windows do not stretch by the step.
 """
 
 from __future__ import annotations
