@@ -21,7 +21,7 @@ from openweex.domain.events import Event
 from openweex.engine.ledger import ApiKeyRecord
 from openweex.runtime import HistoryWriter, Runtime, RuntimeStopped
 from openweex.storage.journal import JournalFatal
-from openweex.storage.readmodels import WriterProcess
+from openweex.storage.writerproc import WriterProcess
 from tests.durability.helpers import (
     close,
     copy_dir,

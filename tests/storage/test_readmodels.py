@@ -23,15 +23,8 @@ from openweex.domain.markets import default_markets
 from openweex.domain.orders import Status
 from openweex.domain.values import Force, OrderType, Side
 from openweex.engine.exchange import Exchange
-from openweex.storage.readmodels import (
-    ORDER_BY_CLIENT_OID,
-    ROW_EVENTS,
-    SCHEMA,
-    Page,
-    SqliteStore,
-    pack_events,
-    unpack_events,
-)
+from openweex.storage.readmodels import ORDER_BY_CLIENT_OID, SCHEMA, Page, SqliteStore
+from openweex.storage.writerproc import ROW_EVENTS, pack_events, unpack_events
 from tests.durability.helpers import make_commands
 
 MARKETS = default_markets()

@@ -29,22 +29,13 @@ maker side.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import logging
 import re
 import sqlite3
-import struct
-import subprocess
-import sys
 import threading
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
-
-import orjson
 
 from openweex.domain.events import (
     BalanceUpdate,
@@ -57,6 +48,7 @@ from openweex.domain.events import (
 from openweex.domain.markets import Markets
 from openweex.domain.orders import Status
 from openweex.domain.values import Force, OrderType, Side
+from openweex.storage.writerproc import WriterProcess
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -92,7 +84,6 @@ CREATE INDEX IF NOT EXISTS transfers_uid ON transfers (uid, ts);
 """
 
 
-log = logging.getLogger(__name__)
 HISTORY_TABLES = ("orders", "fills", "bills", "transfers")
 _INDEXES = tuple(re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", SCHEMA))
 
@@ -379,203 +370,6 @@ def write_rows(
     except BaseException:
         db.execute("ROLLBACK")
         raise
-
-
-# A message to the writer process: payload size and its kind (below); a reply: message size
-# and status (0: done, 1: failed, the message is the error).
-FRAME = struct.Struct("<IB")
-MSG_EVENTS = 0  # [seq, events] in orjson's JSON
-MSG_EVENTS_EXACT = 1  # the same in exact JSON (an int beyond 64 bits, which orjson cannot write)
-MSG_COINS = 2  # {symbol: [base, quote]}: the first message
-
-# The events that make rows, by their code in a message: ``[code, *fields]``. Other events
-# (and balance changes without a bill: freezes and releases) are not sent.
-ROW_EVENTS: tuple[type[tuple[Any, ...]], ...] = (
-    OrderUpdate,
-    Trade,
-    BalanceUpdate,
-    Settlement,
-    TransferRecord,
-)
-_CODES = {cls: code for code, cls in enumerate(ROW_EVENTS)}
-_BALANCE = _CODES[BalanceUpdate]
-_BILL_ID = BalanceUpdate._fields.index("bill_id")
-_new_tuple = tuple.__new__
-
-
-def pack_events(events: Iterable[object]) -> list[tuple[Any, ...]]:
-    """The events that make rows, as ``(code, *fields)`` tuples (enums become ints in JSON)."""
-    codes = _CODES
-    packed = []
-    for e in events:
-        code = codes.get(type(e))  # type: ignore[arg-type]
-        if code is not None:
-            assert isinstance(e, tuple)
-            if code != _BALANCE or e[_BILL_ID]:
-                packed.append((code, *e))
-    return packed
-
-
-def unpack_events(packed: Iterable[Sequence[Any]]) -> list[object]:
-    """Events back from :func:`pack_events` (enum fields as their int values)."""
-    types = ROW_EVENTS
-    return [_new_tuple(types[p[0]], p[1:]) for p in packed]
-
-
-def encode_message(kind: int, body: object) -> bytes:
-    """A framed message to the writer process; events in exact JSON if orjson cannot."""
-    try:
-        payload = orjson.dumps(body)
-    except TypeError:  # an int beyond 64 bits
-        payload = json.dumps(body).encode()
-        kind = MSG_EVENTS_EXACT if kind == MSG_EVENTS else kind
-    return FRAME.pack(len(payload), kind) + payload
-
-
-class WriterProcess:
-    """The rows and SQLite half of :meth:`SqliteStore.write` in a child process of its own.
-
-    The events of one transaction are sent as one JSON message over a pipe (only those that
-    make rows, as plain arrays: a fraction of the cost of making the rows), and
-    ``python -m openweex.storage.sqlwriter`` turns them into rows and writes them with the
-    same connection settings; :meth:`write` returns once that transaction is committed
-    (read-your-writes holds). In the runtime's process the rows would be made with the GIL
-    held against the event loop (about 6 us per command, 0.3 ms for each 50 ms transaction
-    at 1,000 orders/s), and SQLite would give the GIL back and take it again around each
-    row. The child starts with the first write and ends when the pipe closes (also when
-    this process dies).
-
-    A child that ends on its own (killed, out of memory) is replaced: a new one gets every
-    transaction not answered yet, again (writing one twice gives the same rows, and one cut
-    short was rolled back). If the new one ends too before it answered anything,
-    ``OSError`` is raised. A transaction the child could not write raises
-    ``sqlite3.Error`` with its message; that child then refuses every later one, so none is
-    ever skipped.
-    """
-
-    def __init__(self, path: str, wal_limit_pages: int, coins: Coins) -> None:
-        module = "openweex.storage.sqlwriter"
-        self._args = [sys.executable, "-m", module, path, str(int(wal_limit_pages))]
-        self._coins = dict(coins)
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._sent: deque[bytes] = deque()  # messages sent whose answer was not read yet
-        self._replaced = False  # the child was replaced and has not answered since
-        self.replacements = 0  # children replaced so far
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
-
-    def write(self, seq: int, events: Iterable[object], *, wait: bool = True) -> int:
-        """Send one transaction; with ``wait``, return once it is committed. Without, it is
-        only sent: the child writes it while the caller goes on, and the next write (or
-        :meth:`drain`) waits for the one before it and raises its failure. Returns the
-        number of events sent (those that make rows)."""
-        packed = pack_events(events)
-        message = encode_message(MSG_EVENTS, [seq, packed])
-        self._sent.append(message)
-        if self._proc is None:
-            self._start()
-        else:
-            try:
-                self._send(self._proc, message)
-            except OSError:
-                self._replace()
-        self._replies(0 if wait else 1)
-        return len(packed)
-
-    def drain(self) -> None:
-        """Wait until every transaction sent was committed; raise the first failure."""
-        self._replies(0)
-
-    def _start(self) -> None:
-        """A new child: the symbols' coins first, then every message not answered yet."""
-        proc = self._proc = subprocess.Popen(
-            self._args, stdin=subprocess.PIPE, stdout=subprocess.PIPE
-        )
-        with contextlib.suppress(OSError):  # a child that ended shows it by not answering
-            self._send(proc, encode_message(MSG_COINS, self._coins) + b"".join(self._sent))
-        failed = self._answer(proc)  # to the coins
-        if failed is None:
-            self._replace()
-        elif failed:
-            raise sqlite3.OperationalError(failed)
-
-    @staticmethod
-    def _send(proc: subprocess.Popen[bytes], data: bytes) -> None:
-        assert proc.stdin is not None
-        try:
-            proc.stdin.write(data)
-            proc.stdin.flush()
-        except ValueError as exc:  # closed
-            raise OSError(str(exc)) from exc
-
-    @staticmethod
-    def _answer(proc: subprocess.Popen[bytes]) -> str | None:
-        """The child's next answer: "" (done), its error, or None if it ended."""
-        assert proc.stdout is not None
-        try:
-            head = proc.stdout.read(FRAME.size)
-            if len(head) < FRAME.size:
-                return None
-            size, status = FRAME.unpack(head)
-            text = proc.stdout.read(size).decode(errors="replace") if size else ""
-        except (OSError, ValueError):
-            return None
-        return text if status else ""
-
-    def _replace(self) -> None:
-        """The child ended: start another one with what it left unanswered (once in a row)."""
-        old, self._proc = self._proc, None
-        code = None
-        if old is not None:
-            code = _reap(old)
-        if self._replaced:
-            raise OSError(f"the read-model writer process ended (exit code {code}) twice")
-        log.warning("the read-model writer process ended (exit code %s); starting another", code)
-        self._replaced = True
-        self.replacements += 1
-        self._start()
-
-    def _replies(self, keep: int) -> None:
-        """Read the child's answers until ``keep`` are outstanding; raise the first failure
-        (the child refuses every transaction after a failed one)."""
-        failed = ""
-        while len(self._sent) > keep:
-            proc = self._proc
-            answer = self._answer(proc) if proc is not None else None
-            if answer is None:
-                self._replace()  # sends the unanswered ones again
-                continue
-            self._sent.popleft()
-            self._replaced = False
-            failed = failed or answer
-        if failed:
-            raise sqlite3.OperationalError(failed)
-
-    def close(self) -> None:
-        """End the child once it wrote what it was sent (a no-op if it never started)."""
-        proc, self._proc = self._proc, None
-        self._sent.clear()
-        if proc is not None:
-            with contextlib.suppress(OSError):
-                assert proc.stdin is not None
-                proc.stdin.close()
-            _reap(proc, 30)
-
-
-def _reap(proc: subprocess.Popen[bytes], timeout: float = 0) -> int:
-    """Wait for a child (killing it after ``timeout`` s), close its pipes; its exit code."""
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    for pipe in (proc.stdin, proc.stdout):
-        if pipe is not None:
-            with contextlib.suppress(OSError):
-                pipe.close()
-    return proc.returncode
 
 
 class SqliteStore:

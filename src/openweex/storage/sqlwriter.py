@@ -1,7 +1,7 @@
 """The read models' SQLite writer process: ``python -m openweex.storage.sqlwriter PATH LIMIT``.
 
-Started by :class:`openweex.storage.readmodels.WriterProcess`. Reads messages from stdin (a
-:data:`~openweex.storage.readmodels.FRAME` header, then JSON): first the symbols' coins,
+Started by :class:`openweex.storage.writerproc.WriterProcess`. Reads messages from stdin (a
+:data:`~openweex.storage.writerproc.FRAME` header, then JSON): first the symbols' coins,
 then per transaction its seq and events, which it turns into rows and writes in one
 transaction. Answers each message on stdout: an empty success, or the error; after a failed
 transaction every later one gets that error too (none is skipped). Ends when stdin closes.
@@ -15,17 +15,8 @@ import sys
 import orjson
 
 from openweex.gcsettings import tune_gc
-from openweex.storage.readmodels import (
-    FRAME,
-    MSG_COINS,
-    MSG_EVENTS_EXACT,
-    Coins,
-    SqliteStore,
-    connect,
-    event_rows,
-    unpack_events,
-    write_rows,
-)
+from openweex.storage.readmodels import Coins, SqliteStore, connect, event_rows, write_rows
+from openweex.storage.writerproc import FRAME, MSG_COINS, MSG_EVENTS_EXACT, unpack_events
 
 
 def main(argv: list[str] | None = None) -> int:
