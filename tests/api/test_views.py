@@ -51,3 +51,17 @@ async def test_reused_ticker_and_depth_carry_the_request_time(ex: InProc) -> Non
         assert t["ts"] == str(now)
         d, now = await _get(ex, DEPTH)
         assert d["timestamp"] == str(now)
+
+
+async def test_only_the_current_states_views_are_kept(ex: InProc) -> None:
+    """Views of an older state are never asked for again: the cache drops them when the
+    state moves on, instead of holding up to 512 of them (a full depth view is tens of KB)."""
+    maker = await ex.new_user({"BTC": "10", "USDT": "1000000"})
+    for i in range(5):
+        await ex.ok(maker, "POST", ORDERS, body=limit_order("sell", str(30000 + i), "0.1"))
+        await _get(ex, DEPTH)
+        await _get(ex, DEPTH, limit=5)
+        await _get(ex, CANDLES, period="1min")
+        assert len(ex.api.view_cache) == 3
+    assert (await _get(ex, DEPTH, limit=5))[0]["asks"][-1] == ["30004", "0.1"]
+    assert len(ex.api.view_cache) == 3

@@ -79,8 +79,9 @@ class Api:
         self.limiter = RateLimiter(enabled=settings.rate_limits)
         self.hub: Any = None  # the WebSocket hub, when the app serves /ws
         self._closing = False
-        # Formatted market data keyed by the runtime's applied seq: valid until a batch lands.
+        # Formatted market data of the state after ``view_seq``: valid until a batch lands.
         self.view_cache: dict[tuple[Any, ...], Any] = {}
+        self.view_seq = -1
 
     def lookup_key(self, key: str) -> ApiKeyRecord | None:
         return self.runtime.exchange.api_keys.get(key)

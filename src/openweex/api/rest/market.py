@@ -24,19 +24,24 @@ DEPTH_LIMIT = 500  # the contract's default; also the most levels a side returne
 
 
 def _view(ctx: Ctx, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-    """``build()``, reused until the next durable batch changes the state (and the key).
+    """``build()``, reused until the next durable batch changes the state.
 
-    Views are keyed by the runtime's applied seq, so a cached view never outlives the state
-    it was made from; the cache is simply emptied when it grows large.
+    The cache holds the views of the runtime's current applied seq only: it is emptied
+    when the seq moves on (views of an older state are never asked for again, and a full
+    depth view is tens of kilobytes), and when it grows large.
     """
     api = ctx.api
-    key = (*key, api.runtime.applied_seq)
-    cached = api.view_cache.get(key)
+    seq = api.runtime.applied_seq
+    cache = api.view_cache
+    if seq != api.view_seq:
+        cache.clear()
+        api.view_seq = seq
+    cached = cache.get(key)
     if cached is None:
         cached = build()
-        if len(api.view_cache) >= 512:
-            api.view_cache.clear()
-        api.view_cache[key] = cached
+        if len(cache) >= 512:
+            cache.clear()
+        cache[key] = cached
     return cached
 
 
