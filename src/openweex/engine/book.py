@@ -11,7 +11,11 @@ Invariants (checked by :meth:`Book.check`):
 
 Cancelled orders are removed lazily from a level's queue: cancel adjusts the level's volume
 and count at once (O(1) plus removing an emptied price) and marks the order dead; matching
-skips dead orders when it meets them. A level whose last live order leaves is deleted.
+skips dead orders when it meets them. A level whose last live order leaves is deleted, and
+a queue is compacted (its live orders kept, in order) when its dead orders outnumber the
+live ones by more than :data:`SLACK`: a level that always keeps a live order, far from
+where trades happen, would otherwise hold every order ever cancelled at its price (amortised
+O(1) a cancel: at least ``count + SLACK`` cancels come between two compactions).
 
 Matching walks the opposite side from its best price while the taker's limit allows. Every
 fill trades at the maker's price. Self-trades are allowed (the engine flags them).
@@ -31,6 +35,7 @@ SELL: Final = Side.SELL
 FULL_FILL: Final = Status.FULL_FILL
 CANCELLED: Final = Status.CANCELLED
 INIT: Final = Status.INIT
+SLACK: Final = 32  # dead orders beyond the live ones that a level's queue may keep
 
 
 class Order:
@@ -197,11 +202,18 @@ class Book:
         levels = self.bids if side is BUY else self.asks
         level = levels[price]
         level.volume -= order.remaining
-        level.count -= 1
+        count = level.count - 1
+        level.count = count
         order.remaining = 0
         self.touched.add(level.key)
-        if level.count == 0:
+        if count == 0:
             self._drop_level(side, price)
+        else:
+            queue = level.orders
+            head = level.head
+            if len(queue) - head - count > count + SLACK:  # dead ones outnumber the live
+                level.orders = [o for o in queue[head:] if o.remaining > 0]
+                level.head = 0
 
     def _drop_level(self, side: Side, price: int) -> None:
         if side is BUY:
