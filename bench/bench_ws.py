@@ -57,6 +57,7 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
+from openweex.api.ws.frames import Frame
 from procstat import cpu_seconds
 
 ADMIN = "bench-admin-token"
@@ -424,16 +425,6 @@ async def reference_main(rate: float, channels: list[str]) -> None:
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455's handshake constant
 
 
-def server_frame(text: str) -> bytes:
-    """An unmasked, unfragmented text frame (RFC 6455) of ``text``."""
-    payload = text.encode()
-    size = len(payload)
-    if size < 126:
-        return bytes([0x81, size]) + payload
-    assert size < 1 << 16
-    return bytes([0x81, 126]) + size.to_bytes(2, "big") + payload
-
-
 class FloorConnection(asyncio.Protocol):
     """The floor reference's side of one connection: the handshake, then one subscription
     acknowledged; from then on its socket is in ``subscribed``, written to directly."""
@@ -471,7 +462,7 @@ class FloorConnection(asyncio.Protocol):
         if self.fd not in self.subscribed and len(self.buf) >= 2:
             # the client's subscribe message (masked, short): acknowledge it, once
             self.buf.clear()
-            self.transport.write(server_frame(json.dumps({"id": 0, "code": 0, "msg": "ok"})))
+            self.transport.write(Frame(b'{"id":0,"code":0,"msg":"ok"}').wire)
             self.subscribed[self.fd] = self.transport
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -494,7 +485,7 @@ async def floor_main(rate: float, channels: list[str]) -> None:
         delay = start + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        data = b"".join(server_frame(f) for f in reference_frames(channels, i))
+        data = b"".join(Frame(f.encode()).wire for f in reference_frames(channels, i))
         for fd, transport in list(subscribed.items()):
             if transport.get_write_buffer_size():
                 transport.write(data)  # behind: keep the order, let the transport queue it
