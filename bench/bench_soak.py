@@ -33,11 +33,11 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 import bench_ws
 from bench_ws import Server
 from openweex.client import ApiError, AsyncClient, Stream, private_stream, public_stream
+from procstat import children, rss_mb
 
 SYMBOL = "BTCUSDT_SPBL"
 MID = 60_000
@@ -136,24 +136,6 @@ async def private_churn(
                 t.done["private sessions"] += 1
             except Exception as exc:
                 t.error(exc)
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
-def children(pid: int) -> list[int]:
-    kids: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            kids += [int(c) for c in (task / "children").read_text().split()]
-    return kids
 
 
 async def watch(

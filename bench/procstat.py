@@ -1,4 +1,4 @@
-"""CPU time of a process and its child processes, from Linux ``/proc`` (benchmarks only)."""
+"""CPU time, memory and child processes of a process, from Linux ``/proc`` (benchmarks only)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,33 @@ import os
 from pathlib import Path
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time so far of ``pid`` and the children of any of its threads (the
-    server's read-model writer process); 0 for what cannot be read."""
-    pids = [pid]
+def children(pid: int) -> list[int]:
+    """The child processes of any of ``pid``'s threads (the server's read-model writer)."""
+    kids: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
-            pids += [int(c) for c in (task / "children").read_text().split()]
+            kids += [int(c) for c in (task / "children").read_text().split()]
         except OSError:
             continue
+    return kids
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` in MiB; NaN when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far of ``pid`` and its :func:`children`; 0 for what cannot
+    be read."""
     total = 0.0
-    for p in pids:
+    for p in [pid, *children(pid)]:
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
