@@ -209,11 +209,10 @@ class Endpoint:
                 return res
             assert isinstance(res, ApiKeyRecord)
             key = res
-            wait_ms = api.limiter.wait_ms(key.api_key, self.path, monotonic_ms())
-            if wait_ms:
+        if not self.is_admin:  # private routes count per API key, public ones per IP
+            who = ip if key is None else key.api_key
+            if wait_ms := api.limiter.wait_ms(who, self.path, monotonic_ms()):
                 return Throttled(wait_ms)
-        elif wait_ms := api.limiter.wait_ms(ip, self.path, monotonic_ms()):
-            return Throttled(wait_ms)
         params = request_params(self.method, scope["query_string"], body, path_params)
         return await self.handler(Ctx(api, params, now, key, ip))
 
