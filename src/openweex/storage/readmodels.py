@@ -22,9 +22,9 @@ The runtime only uses the :class:`HistoryStore` protocol, which another store (P
 can implement: ``write`` must store the events and the seq atomically.
 
 Pagination (see ``docs/compat.md``): ``after`` returns records with an id below the cursor,
-newest first; ``before`` returns the records right above the cursor, still presented newest
-first. A fill's id is ``trade_id * 2`` for the taker side and ``trade_id * 2 + 1`` for the
-maker side.
+newest first (with ``before`` too, above that); ``before`` alone returns the records right
+above the cursor, oldest first (:meth:`SqliteStore._paged`). A fill's id is
+``trade_id * 2`` for the taker side and ``trade_id * 2 + 1`` for the maker side.
 """
 
 from __future__ import annotations
