@@ -31,6 +31,7 @@ COMPILED = [
     "src/openweex/engine/marketdata.py",
     "src/openweex/engine/state.py",
     "src/openweex/engine/trading.py",
+    "src/openweex/storage/rows.py",
 ]
 
 

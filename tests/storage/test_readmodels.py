@@ -23,11 +23,18 @@ from openweex.domain.markets import default_markets
 from openweex.domain.orders import Status
 from openweex.domain.values import Force, OrderType, Side
 from openweex.engine.exchange import Exchange
-from openweex.storage.readmodels import ORDER_BY_CLIENT_OID, SCHEMA, Page, SqliteStore
-from openweex.storage.writerproc import ROW_EVENTS, pack_events, unpack_events
+from openweex.storage.readmodels import (
+    ORDER_BY_CLIENT_OID,
+    SCHEMA,
+    Page,
+    SqliteStore,
+    symbol_coins,
+)
+from openweex.storage.rows import ROW_EVENTS, pack_events, packed_rows
 from tests.durability.helpers import make_commands
 
 MARKETS = default_markets()
+COINS = symbol_coins(MARKETS)
 
 
 def _transfers(first: int, n: int) -> list[TransferRecord]:
@@ -145,19 +152,23 @@ def test_a_writer_process_writes_what_the_store_would_write_itself(tmp_path: Pat
         os.kill(pid, 0)
 
 
-def test_events_go_to_a_writer_process_as_plain_arrays_and_come_back_equal() -> None:
+def test_events_go_to_a_writer_process_as_plain_arrays_that_make_the_same_rows() -> None:
     events = [e for batch in _engine_batches(300, 5) for e in batch]
     packed = pack_events(events)
     wanted = [e for e in events if type(e) in ROW_EVENTS]
     wanted = [e for e in wanted if not (isinstance(e, BalanceUpdate) and not e.bill_id)]
     assert len(packed) == len(wanted) < len(events)  # freezes and the like are not sent
+    assert [ROW_EVENTS[p[0]] for p in packed] == [type(e) for e in wanted]
+    assert [p[1:] for p in packed] == wanted
     with pytest.raises(TypeError):  # the deposit beyond 64 bits: the exact JSON path
         orjson.dumps(packed)
-    back = unpack_events(json.loads(json.dumps(packed)))
-    assert [type(e) for e in back] == [type(e) for e in wanted]
-    assert back == wanted  # enums come back as their int values, equal to them
+    rows = packed_rows(packed, COINS)
+    assert packed_rows(json.loads(json.dumps(packed)), COINS) == rows  # enums as ints
     small = [p for p in packed if all(type(v) is not int or v < 2**63 for v in p)]
-    assert unpack_events(orjson.loads(orjson.dumps(small))) == unpack_events(small)
+    assert packed_rows(orjson.loads(orjson.dumps(small)), COINS) == packed_rows(small, COINS)
+    orders, fills, bills, _ = rows
+    assert fills and bills
+    assert len(orders) == len({e.order_id for e in wanted if isinstance(e, OrderUpdate)})
 
 
 def test_the_writer_process_collects_garbage_like_the_server(tmp_path: Path) -> None:

@@ -37,17 +37,10 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from openweex.domain.events import (
-    BalanceUpdate,
-    OrderUpdate,
-    Settlement,
-    Trade,
-    TransferRecord,
-    settlement_legs,
-)
 from openweex.domain.markets import Markets
 from openweex.domain.orders import Status
 from openweex.domain.values import Force, OrderType, Side
+from openweex.storage.rows import pack_events, packed_rows
 from openweex.storage.writerproc import WriterProcess
 
 SCHEMA = """
@@ -178,85 +171,10 @@ class HistoryStore(Protocol):
     def close(self) -> None: ...
 
 
-def _order_values(e: OrderUpdate) -> tuple[Any, ...]:
-    return (
-        e.order_id,
-        e.uid,
-        e.symbol,
-        e.client_oid,
-        int(e.side),
-        int(e.order_type),
-        int(e.force),
-        str(e.price),
-        str(e.quantity),
-        int(e.status),
-        str(e.filled_qty),
-        str(e.filled_quote),
-        e.ctime,
-        e.ts,
-    )
-
-
-Rows = list[tuple[Any, ...]]
-
-
-Coins = Mapping[str, tuple[str, str]]  # symbol -> (base coin, quote coin)
-
-
 def symbol_coins(markets: Markets) -> dict[str, tuple[str, str]]:
-    """What :func:`event_rows` needs to know of the markets: each symbol's base and quote coin."""
+    """What :func:`~openweex.storage.rows.packed_rows` needs to know of the markets: each
+    symbol's base and quote coin."""
     return {name: (s.base, s.quote) for name, s in markets.symbols.items()}
-
-
-def event_rows(
-    events: Iterable[object], coins: Coins
-) -> tuple[dict[int, tuple[Any, ...]], Rows, Rows, Rows]:
-    """Table rows for a run of events: orders (latest state per id), fills, bills, transfers.
-
-    Enum fields may also be their plain int values (events sent to a writer process).
-    """
-    orders: dict[int, tuple[Any, ...]] = {}
-    fills: Rows = []
-    bills: Rows = []
-    transfers: Rows = []
-    for e in events:
-        t = type(e)
-        if t is OrderUpdate:
-            assert isinstance(e, OrderUpdate)
-            orders[e.order_id] = _order_values(e)
-        elif t is BalanceUpdate:
-            assert isinstance(e, BalanceUpdate)
-            if e.bill_id:
-                bills.append(_bill_values(e))
-        elif t is Settlement:
-            assert isinstance(e, Settlement)
-            bills.extend(_bill_values(leg) for leg in settlement_legs(e))
-        elif t is Trade:
-            assert isinstance(e, Trade)
-            taker = orders.get(e.taker_order_id)
-            t_type = taker[5] if taker else int(OrderType.LIMIT)
-            base, quote = coins[e.symbol]
-            fills.extend(_fill_rows(e, base, quote, t_type))
-        elif t is TransferRecord:
-            assert isinstance(e, TransferRecord)
-            transfers.append(
-                (e.transfer_id, e.uid, e.coin, str(e.amount), e.from_type, e.to_type, e.ts)
-            )
-    return orders, fills, bills, transfers
-
-
-def _bill_values(e: BalanceUpdate) -> tuple[Any, ...]:
-    return (
-        e.bill_id,
-        e.uid,
-        e.coin,
-        e.group_type,
-        e.biz_type,
-        str(e.bill_qty),
-        str(e.balance_before),
-        str(e.fee),
-        e.ts,
-    )
 
 
 class Checkpointer:
@@ -353,7 +271,8 @@ def write_rows(
     bills: Sequence[Sequence[Any]],
     transfers: Sequence[Sequence[Any]],
 ) -> None:
-    """Store rows made by :func:`event_rows` and ``seq`` as the applied seq, in one transaction."""
+    """Store rows made by :func:`~openweex.storage.rows.packed_rows` and ``seq`` as the
+    applied seq, in one transaction."""
     db.execute("BEGIN")
     try:
         db.executemany(_UPSERT_ORDER, orders)
@@ -475,7 +394,7 @@ class SqliteStore:
             sent = self._child.write(seq, events, wait=not self._bulk)
             self._written += sent + 1  # roughly the rows written
         else:
-            orders, fills, bills, transfers = event_rows(events, self._coins)
+            orders, fills, bills, transfers = packed_rows(pack_events(events), self._coins)
             write_rows(self._db, seq, orders.values(), fills, bills, transfers)
             self._written += len(orders) + len(fills) + len(bills) + len(transfers) + 1
         if self._written >= self.CHECKPOINT_ROWS:
@@ -550,53 +469,6 @@ class SqliteStore:
         order = "ASC" if page.after is None and page.before is not None else "DESC"
         sql = f"SELECT * FROM {table} WHERE {where} ORDER BY {key} {order} LIMIT ?"
         return self._db.execute(sql, [*args, page.limit]).fetchall()
-
-
-def _fill_rows(e: Trade, base: str, quote: str, t_type: int) -> list[tuple[Any, ...]]:
-    taker_buys = e.taker_side == Side.BUY
-    t_side = int(e.taker_side)
-    m_side = 2 if taker_buys else 1
-    t_coin, m_coin = (base, quote) if taker_buys else (quote, base)
-    p, q, a = str(e.price), str(e.qty), str(e.quote)
-    st = int(e.self_trade)
-    return [
-        (
-            e.trade_id * 2,
-            e.taker_uid,
-            e.symbol,
-            e.taker_order_id,
-            e.trade_id,
-            t_side,
-            t_type,
-            p,
-            q,
-            a,
-            str(e.taker_fee),
-            t_coin,
-            0,
-            st,
-            e.taker_client_oid,
-            e.ts,
-        ),
-        (
-            e.trade_id * 2 + 1,
-            e.maker_uid,
-            e.symbol,
-            e.maker_order_id,
-            e.trade_id,
-            m_side,
-            1,
-            p,
-            q,
-            a,
-            str(e.maker_fee),
-            m_coin,
-            1,
-            st,
-            e.maker_client_oid,
-            e.ts,
-        ),
-    ]
 
 
 def _order_row(r: tuple[Any, ...]) -> OrderRow:

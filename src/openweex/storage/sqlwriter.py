@@ -15,8 +15,9 @@ import sys
 import orjson
 
 from openweex.gcsettings import tune_gc
-from openweex.storage.readmodels import Coins, SqliteStore, connect, event_rows, write_rows
-from openweex.storage.writerproc import FRAME, MSG_COINS, MSG_EVENTS_EXACT, unpack_events
+from openweex.storage.readmodels import SqliteStore, connect, write_rows
+from openweex.storage.rows import Coins, packed_rows
+from openweex.storage.writerproc import FRAME, MSG_COINS, MSG_EVENTS_EXACT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
                         coins = {symbol: (base, quote) for symbol, (base, quote) in body.items()}
                     else:
                         seq, packed = body
-                        orders, fills, bills, transfers = event_rows(unpack_events(packed), coins)
+                        orders, fills, bills, transfers = packed_rows(packed, coins)
                         write_rows(db, seq, orders.values(), fills, bills, transfers)
                 except Exception as exc:  # the parent stops the runtime on it
                     failed = f"{type(exc).__name__}: {exc}".encode()

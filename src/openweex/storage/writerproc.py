@@ -2,8 +2,9 @@
 
 :class:`WriterProcess` starts ``python -m openweex.storage.sqlwriter`` and sends it one
 message per transaction over a pipe: the events that make rows, packed as plain arrays
-(:func:`pack_events`), which the child unpacks, turns into rows and writes with the read
-models' connection settings. Each message is framed (:data:`FRAME`: payload size and kind)
+(:func:`~openweex.storage.rows.pack_events`), which the child turns into rows
+(:func:`~openweex.storage.rows.packed_rows`) and writes with the read models' connection
+settings. Each message is framed (:data:`FRAME`: payload size and kind)
 and answered (size and status). Used by :class:`~openweex.storage.readmodels.SqliteStore`.
 """
 
@@ -17,12 +18,11 @@ import struct
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 import orjson
 
-from openweex.domain.events import BalanceUpdate, OrderUpdate, Settlement, Trade, TransferRecord
+from openweex.storage.rows import pack_events
 
 log = logging.getLogger(__name__)
 
@@ -32,39 +32,6 @@ FRAME = struct.Struct("<IB")
 MSG_EVENTS = 0  # [seq, events] in orjson's JSON
 MSG_EVENTS_EXACT = 1  # the same in exact JSON (an int beyond 64 bits, which orjson cannot write)
 MSG_COINS = 2  # {symbol: [base, quote]}: the first message
-
-# The events that make rows, by their code in a message: ``[code, *fields]``. Other events
-# (and balance changes without a bill: freezes and releases) are not sent.
-ROW_EVENTS: tuple[type[tuple[Any, ...]], ...] = (
-    OrderUpdate,
-    Trade,
-    BalanceUpdate,
-    Settlement,
-    TransferRecord,
-)
-_CODES = {cls: code for code, cls in enumerate(ROW_EVENTS)}
-_BALANCE = _CODES[BalanceUpdate]
-_BILL_ID = BalanceUpdate._fields.index("bill_id")
-_new_tuple = tuple.__new__
-
-
-def pack_events(events: Iterable[object]) -> list[tuple[Any, ...]]:
-    """The events that make rows, as ``(code, *fields)`` tuples (enums become ints in JSON)."""
-    codes = _CODES
-    packed = []
-    for e in events:
-        code = codes.get(type(e))  # type: ignore[arg-type]
-        if code is not None:
-            assert isinstance(e, tuple)
-            if code != _BALANCE or e[_BILL_ID]:
-                packed.append((code, *e))
-    return packed
-
-
-def unpack_events(packed: Iterable[Sequence[Any]]) -> list[object]:
-    """Events back from :func:`pack_events` (enum fields as their int values)."""
-    types = ROW_EVENTS
-    return [_new_tuple(types[p[0]], p[1:]) for p in packed]
 
 
 def encode_message(kind: int, body: object) -> bytes:
