@@ -81,7 +81,6 @@ log = logging.getLogger(__name__)
 
 Subscriber = Callable[[int, Command, Result, list[Event]], None]
 Outcome = tuple[Result, list[Event]]
-Pending = tuple[int, Command, bytes, asyncio.Future[Outcome]]
 Retention = Literal["all", "snapshots"]
 READ_MODELS_FILE = "history.sqlite3"
 _new_tuple = tuple.__new__
@@ -96,6 +95,29 @@ def _consume_error(fut: asyncio.Future[Any]) -> None:
 def now_ms() -> int:
     """Wall-clock time in integer milliseconds (never a float)."""
     return time.time_ns() // 1_000_000
+
+
+class _Many:
+    """The waiter of one :meth:`Runtime.submit_many`: its outcomes in order, gathered as its
+    commands are delivered, and one future for all of them (a future per command cost about
+    1 us, as much as stamping and encoding the command)."""
+
+    __slots__ = ("future", "outcomes", "size")
+
+    def __init__(self, future: asyncio.Future[list[Outcome]], size: int) -> None:
+        self.future = future
+        self.outcomes: list[Outcome] = []
+        self.size = size
+
+    def add(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        if len(self.outcomes) == self.size and not self.future.done():
+            self.future.set_result(self.outcomes)
+
+
+# A queued command: seq, command, journal payload and who waits for it (a submit's future, a
+# submit_many's waiter, or nobody: the direct path of a lone command).
+Pending = tuple[int, Command, bytes, asyncio.Future[Outcome] | _Many | None]
 
 
 class RuntimeStopped(Exception):
@@ -249,10 +271,18 @@ class Runtime:
     # -- submitting ----------------------------------------------------------------------
     def stamp(self, cmd: Command) -> Command:
         """Put the current time in a command (and in the orders of a batch)."""
+        return self.stamp_at(cmd, self._now())
+
+    def _now(self) -> int:
+        """The clock, never behind a time already stamped."""
         ts = self.clock()
         if ts < self._last_stamp:
             ts = self._last_stamp
         self._last_stamp = ts
+        return ts
+
+    def stamp_at(self, cmd: Command, ts: int) -> Command:
+        """Put time ``ts`` in a command (and in the orders of a batch)."""
         if type(cmd) is PlaceBatch:
             orders = tuple(o._replace(ts=ts) for o in cmd.orders)
             return cmd._replace(ts=ts, orders=orders)
@@ -273,8 +303,9 @@ class Runtime:
     def _sequence(self, cmd: Command) -> tuple[int, Command, bytes]:
         """``cmd`` stamped, with the next seq and its journal payload."""
         cmd = self.stamp(cmd)
+        payload = codec.encode(cmd)  # before taking a seq: a command it refuses leaves no gap
         self.seq += 1
-        return self.seq, cmd, codec.encode(cmd)
+        return self.seq, cmd, payload
 
     async def submit(self, cmd: Command) -> Outcome:
         """Journal, apply and return ``(result, events)`` once the command is durable."""
@@ -292,33 +323,33 @@ class Runtime:
         """Journal and apply ``cmds`` in order; their outcomes once all of them are durable.
 
         What :meth:`submit` does for each, with the commands queued together (they share
-        group commits) and one wait for all of them instead of a task per command. If the
-        runtime stops before they are all durable this raises :class:`RuntimeStopped`; the
-        ones before the failure may have been applied, as with separate submits. Cancelling
-        the caller does not take back commands already queued.
+        group commits and one time stamp) and one wait for all of them. If the runtime stops
+        before they are all durable this raises :class:`RuntimeStopped`; the ones before the
+        failure may have been applied, as with separate submits. Cancelling the caller does
+        not take back commands already queued.
         """
         self._check_open()
         if not cmds:
             return []
-        create = asyncio.get_running_loop().create_future
+        ts = self._now()
+        many = _Many(asyncio.get_running_loop().create_future(), len(cmds))
         pending = self._pending
-        futs: list[asyncio.Future[Outcome]] = []
+        encode, stamp_at = codec.encode, self.stamp_at
         for cmd in cmds:
-            fut: asyncio.Future[Outcome] = create()
-            pending.append((*self._sequence(cmd), fut))
-            futs.append(fut)
+            cmd = stamp_at(cmd, ts)
+            payload = encode(cmd)  # before taking a seq: a command it refuses leaves no gap
+            self.seq += 1
+            pending.append((self.seq, cmd, payload, many))
         self._wake_up()
         try:
-            # Batches are applied and released in order: once the last is done, all are.
-            await asyncio.shield(futs[-1])
+            return await asyncio.shield(many.future)
         except BaseException:
-            for f in futs:  # nobody else will look at their errors (now or later)
-                if f.done():
-                    _consume_error(f)
-                else:
-                    f.add_done_callback(_consume_error)
+            # nobody else will look at its error (now or later)
+            if many.future.done():
+                _consume_error(many.future)
+            else:
+                many.future.add_done_callback(_consume_error)
             raise
-        return [f.result() for f in futs]
 
     def _submit_now(self, seq: int, cmd: Command, payload: bytes) -> Outcome:
         """The whole write path for one command, in the caller's task, while the flusher is
@@ -483,9 +514,11 @@ class Runtime:
         except Exception as exc:
             self._fail(exc, batch)
             return
-        for (_, _, _, fut), (_, _, result, events) in zip(batch, outputs, strict=True):
-            if not fut.done():
-                fut.set_result((result, events))
+        for (_, _, _, waiter), (_, _, result, events) in zip(batch, outputs, strict=True):
+            if isinstance(waiter, _Many):
+                waiter.add((result, events))
+            elif waiter is not None and not waiter.done():
+                waiter.set_result((result, events))
         self._publish(outputs)
 
     def _publish(self, outputs: list[tuple[int, Command, Result, list[Event]]]) -> None:
@@ -523,8 +556,9 @@ class Runtime:
         if self.fatal is None:
             log.critical("the exchange stops: %s", exc, exc_info=exc)
             self.fatal = exc
-        for *_, fut in batch + self._pending:
-            if not fut.done():
+        for *_, waiter in batch + self._pending:
+            fut = waiter.future if isinstance(waiter, _Many) else waiter
+            if fut is not None and not fut.done():
                 fut.set_exception(RuntimeStopped(f"the exchange stopped: {exc}"))
         self._pending = []
         self._closing = True

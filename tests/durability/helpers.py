@@ -51,7 +51,7 @@ MIDS["ETHBTC_SPBL"] = 6_667
 class KeepTs(Runtime):
     """A runtime that keeps the timestamp already in each command (deterministic tests)."""
 
-    def stamp(self, cmd: Command) -> Command:
+    def stamp_at(self, cmd: Command, ts: int) -> Command:
         return cmd
 
 

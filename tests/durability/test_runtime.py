@@ -23,6 +23,7 @@ from openweex.runtime import HistoryWriter, Runtime, RuntimeStopped
 from openweex.storage.journal import JournalFatal
 from openweex.storage.writerproc import WriterProcess
 from tests.durability.helpers import (
+    MARKETS,
     close,
     copy_dir,
     crashing,
@@ -404,6 +405,48 @@ async def test_submit_many_gives_each_outcome_in_order_in_shared_fsyncs(tmp_path
         one_by_one = [await rt.submit(c) for c in cmds]
     assert [(_plain(r), ev) for r, ev in outcomes] == [(_plain(r), ev) for r, ev in one_by_one]
     assert state_of(tmp_path / "a")[0] == expected_hash(cmds)
+
+
+async def test_submit_many_stamps_its_commands_with_one_reading_of_the_clock(
+    tmp_path: Path,
+) -> None:
+    readings: list[int] = []
+
+    def clock() -> int:  # 7 ms later at each reading
+        readings.append(1_700_000_000_000 + 7 * len(readings))
+        return readings[-1]
+
+    cmds = make_commands(60, 18)
+    stamped: list[Command] = []
+    rt = Runtime.open(tmp_path / "d", MARKETS, clock=clock)
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(rt.run())
+        rt.subscribe(lambda seq, cmd, *_: stamped.append(cmd))
+        await rt.submit_many(cmds[:50])
+        await rt.submit(cmds[50])
+        await rt.submit_many(cmds[51:])
+        await rt.close()
+    await rt.finish()
+    first, lone, last = stamped[0].ts, stamped[50].ts, stamped[51].ts
+    assert [cmd.ts for cmd in stamped] == [first] * 50 + [lone] + [last] * 9
+    assert first < lone < last and {first, lone, last} <= set(readings)
+    assert [rt.stamp_at(cmd, 0) for cmd in stamped] == [rt.stamp_at(cmd, 0) for cmd in cmds]
+
+
+async def test_a_command_the_journal_cannot_encode_is_refused_and_takes_no_seq(
+    tmp_path: Path,
+) -> None:
+    cmds = make_commands(40, 19)
+    async with running(tmp_path / "d") as rt:
+        await rt.submit_many(cmds[:20])
+        with pytest.raises(TypeError):
+            await rt.submit(("not", "a", "command"))  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            await rt.submit_many([cmds[20], ("not", "a", "command")])  # type: ignore[list-item]
+        outcomes = await rt.submit_many(cmds[21:])
+        assert len(outcomes) == 19 and rt.fatal is None
+    # cmds[20] was queued before the refused one: it is journaled and applied like the rest
+    assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
 
 
 async def test_submit_many_after_a_fatal_error_raises_and_leaves_no_unread_errors(
