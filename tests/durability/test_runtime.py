@@ -19,7 +19,8 @@ import pytest
 from openweex.domain.commands import Command
 from openweex.domain.events import Event
 from openweex.engine.ledger import ApiKeyRecord
-from openweex.runtime import HistoryWriter, Runtime, RuntimeStopped
+from openweex.runtime import Runtime, RuntimeStopped
+from openweex.storage.historywriter import HistoryWriter
 from openweex.storage.journal import JournalFatal
 from openweex.storage.writerproc import WriterProcess
 from tests.durability.helpers import (

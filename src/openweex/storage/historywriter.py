@@ -1,0 +1,88 @@
+"""The read models' writer thread: transactions written in order, away from the event loop.
+
+Used by :class:`openweex.runtime.Runtime`, which puts the events of its delivered batches
+here and waits on it for read-your-writes and for backpressure.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from itertools import chain
+
+from openweex.domain.events import Event
+from openweex.storage.readmodels import HistoryStore
+
+
+class HistoryWriter:
+    """Writes read-model transactions, in order, on a thread of its own.
+
+    Everything put while a transaction was being written goes into the next one (the
+    events in order, with the last seq): a writer that fell behind catches up in larger
+    transactions, which cost much less per row. :meth:`put` never blocks; :meth:`wait`
+    blocks until everything put was written and raises the first write error (after which
+    nothing more is written: the runtime stops and recovery writes those events again).
+    ``on_error`` is called on the writer thread.
+    """
+
+    def __init__(self, store: HistoryStore, on_error: Callable[[BaseException], None]) -> None:
+        self._store = store
+        self._on_error = on_error
+        self._queue: queue.SimpleQueue[tuple[int, list[Event]] | None] = queue.SimpleQueue()
+        self._done = threading.Condition()
+        self._outstanding = 0
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="read-models", daemon=True)
+        self._thread.start()
+
+    def put(self, seq: int, events: list[Event]) -> None:
+        with self._done:
+            self._outstanding += 1
+        self._queue.put((seq, events))
+
+    @property
+    def outstanding(self) -> int:
+        """Puts not yet written."""
+        return self._outstanding
+
+    def wait(self) -> None:
+        self.wait_below(1)
+        if self.error is not None:
+            raise self.error
+
+    def wait_below(self, n: int) -> None:
+        """Block until fewer than ``n`` transactions are waiting (or a write failed)."""
+        with self._done:
+            while self._outstanding >= n and self.error is None:
+                self._done.wait()
+
+    def close(self) -> None:
+        """Stop the thread once it wrote everything put before."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        get, take = self._queue.get, self._queue.get_nowait
+        stopping = False
+        while not stopping and (item := get()) is not None:
+            # Whatever queued up meanwhile goes into the same transaction: a writer that fell
+            # behind catches up in fewer, larger transactions, and a large one costs far less
+            # per row (an index page changed by many of its rows is written to the WAL once).
+            seq, runs = item[0], [item[1]]
+            try:
+                while (more := take()) is not None:
+                    seq = more[0]
+                    runs.append(more[1])
+                stopping = True  # the sentinel came after them: stop once they are written
+            except queue.Empty:
+                pass
+            if self.error is None:
+                try:
+                    self._store.write(seq, runs[0] if len(runs) == 1 else chain(*runs))
+                except Exception as exc:
+                    self.error = exc
+                    self._on_error(exc)
+            with self._done:
+                self._outstanding -= len(runs)
+                self._done.notify_all()
