@@ -315,6 +315,34 @@ def test_a_bulk_catch_up_through_a_writer_process_keeps_the_indexes_dropped(
         store.close()
 
 
+def test_a_store_that_only_reads_keeps_a_small_page_cache_and_builds_indexes_with_a_large_one(
+    tmp_path: Path,
+) -> None:
+    reader = SqliteStore(tmp_path / "r.sqlite3", MARKETS, writer_process=True)
+    writer = SqliteStore(tmp_path / "w.sqlite3", MARKETS)
+
+    def cache_kib(store: SqliteStore) -> int:
+        return -int(store._db.execute("PRAGMA cache_size").fetchone()[0])
+
+    statements: list[str] = []
+    try:
+        assert cache_kib(reader) == SqliteStore.READ_CACHE_KIB < SqliteStore.CACHE_KIB
+        assert cache_kib(writer) == SqliteStore.CACHE_KIB  # it writes the rows itself
+        reader._db.set_trace_callback(statements.append)
+        with reader.bulk():
+            reader.write(1, _transfers(1, 20))
+        reader._db.set_trace_callback(None)
+        sizes = [i for i, sql in enumerate(statements) if sql.startswith("PRAGMA cache_size")]
+        built = [i for i, sql in enumerate(statements) if "CREATE INDEX" in sql]
+        assert built and len(sizes) == 2 and sizes[0] < min(built) and max(built) < sizes[1]
+        assert statements[sizes[0]] == f"PRAGMA cache_size=-{SqliteStore.CACHE_KIB}"
+        assert cache_kib(reader) == SqliteStore.READ_CACHE_KIB  # and back after the build
+        assert len(reader.transfers(10001, None, None, Page(None, None, 100), 0)) == 20
+    finally:
+        reader.close()
+        writer.close()
+
+
 def _order(order_id: int, uid: int, client_oid: str) -> OrderUpdate:
     return OrderUpdate(
         1_700_000_000_000 + order_id, uid, "BTCUSDT_SPBL", order_id, client_oid, Side.BUY,

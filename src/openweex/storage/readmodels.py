@@ -302,7 +302,11 @@ class SqliteStore:
 
     CHECKPOINT_ROWS = 20_000  # rows written between checkpoint requests
     WAL_LIMIT_PAGES = 16_384  # the writer checkpoints itself beyond this (64 MiB of 4 KiB)
-    CACHE_KIB = 32 * 1024  # SQLite's page cache for this connection (its default is 2 MiB)
+    CACHE_KIB = 32 * 1024  # SQLite's page cache of the connection that writes (default 2 MiB)
+    # A connection that only reads (a writer process writes) keeps SQLite's default: under
+    # steady writes each read transaction finds the database changed and empties its cache,
+    # so a large one only held memory (12 MB more after 180,000 commands, measured).
+    READ_CACHE_KIB = 2 * 1024
 
     def __init__(
         self,
@@ -313,7 +317,8 @@ class SqliteStore:
         writer_process: bool = False,
     ) -> None:
         self._coins = symbol_coins(markets)
-        self._db = connect(str(path), wal_limit_pages, self.CACHE_KIB)
+        self._cache_kib = self.READ_CACHE_KIB if writer_process else self.CACHE_KIB
+        self._db = connect(str(path), wal_limit_pages, self._cache_kib)
         self._child = (
             WriterProcess(str(path), wal_limit_pages, self._coins) if writer_process else None
         )
@@ -346,7 +351,8 @@ class SqliteStore:
         (sorting once is much cheaper than updating them row by row). A crash in between
         loses nothing: the next open creates any missing index. A writer process writes
         each transaction while the caller makes the next (a failure is raised by the next
-        write, or at the end)."""
+        write, or at the end). The indexes are built with the writer's page cache (SQLite
+        sorts in memory up to the cache's size)."""
         for name in _INDEXES:
             self._db.execute(f"DROP INDEX IF EXISTS {name}")
         self._bulk = True
@@ -356,7 +362,11 @@ class SqliteStore:
                 self._child.drain()
         finally:
             self._bulk = False
-            self._db.executescript(SCHEMA)
+            self._db.execute(f"PRAGMA cache_size=-{self.CACHE_KIB}")
+            try:
+                self._db.executescript(SCHEMA)
+            finally:
+                self._db.execute(f"PRAGMA cache_size=-{self._cache_kib}")
 
     def sync(self) -> None:
         """Make every committed write durable (a full WAL checkpoint syncs the files)."""
