@@ -267,10 +267,6 @@ class Runtime:
         self._batch_subscribers.append(fn)
 
     # -- submitting ----------------------------------------------------------------------
-    def stamp(self, cmd: Command) -> Command:
-        """Put the current time in a command (and in the orders of a batch)."""
-        return self.stamp_at(cmd, self._now())
-
     def _now(self) -> int:
         """The clock, never behind a time already stamped."""
         ts = self.clock()
@@ -298,9 +294,9 @@ class Runtime:
         if self.closing:
             raise RuntimeStopped("the exchange is shutting down")
 
-    def _sequence(self, cmd: Command) -> tuple[int, Command, bytes]:
-        """``cmd`` stamped, with the next seq and its journal payload."""
-        cmd = self.stamp(cmd)
+    def _sequence(self, cmd: Command, ts: int) -> tuple[int, Command, bytes]:
+        """``cmd`` stamped with ``ts``, with the next seq and its journal payload."""
+        cmd = self.stamp_at(cmd, ts)
         payload = codec.encode(cmd)  # before taking a seq: a command it refuses leaves no gap
         self.seq += 1
         return self.seq, cmd, payload
@@ -308,7 +304,7 @@ class Runtime:
     async def submit(self, cmd: Command) -> Outcome:
         """Journal, apply and return ``(result, events)`` once the command is durable."""
         self._check_open()
-        seq, cmd, payload = self._sequence(cmd)
+        seq, cmd, payload = self._sequence(cmd, self._now())
         wake = self._wake
         if wake is not None and not wake.done() and not self._went_now and self._inline(1):
             return self._submit_now(seq, cmd, payload)
@@ -331,13 +327,9 @@ class Runtime:
             return []
         ts = self._now()
         many = _Many(asyncio.get_running_loop().create_future(), len(cmds))
-        pending = self._pending
-        encode, stamp_at = codec.encode, self.stamp_at
+        pending, sequence = self._pending, self._sequence
         for cmd in cmds:
-            cmd = stamp_at(cmd, ts)
-            payload = encode(cmd)  # before taking a seq: a command it refuses leaves no gap
-            self.seq += 1
-            pending.append((self.seq, cmd, payload, many))
+            pending.append((*sequence(cmd, ts), many))
         self._wake_up()
         try:
             return await asyncio.shield(many.future)
