@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -14,8 +16,8 @@ from openweex.domain.markets import build_markets, default_markets
 from openweex.domain.values import Side
 from openweex.engine.marketdata import (
     DAY_MS,
+    KLINE_INTERVALS,
     MEXC_INTERVALS,
-    MEXC_UNSUPPORTED,
     MINUTE_MS,
     PERIOD_TO_MEXC,
     PERIODS,
@@ -24,6 +26,7 @@ from openweex.engine.marketdata import (
     TapeEntry,
     Ticker,
     merge_levels,
+    month_bounds,
     parse_depth_type,
     parse_period,
     period_ms,
@@ -70,8 +73,19 @@ def test_mexc_intervals() -> None:
     assert all(p in PERIODS for p in MEXC_INTERVALS.values())
     assert MEXC_INTERVALS["Min60"] == "1h"
     assert MEXC_INTERVALS["Week1"] == "7d"
-    assert set(MEXC_UNSUPPORTED) == {"Hour8", "Month1"}
-    assert not set(MEXC_UNSUPPORTED) & set(MEXC_INTERVALS)
+    assert KLINE_INTERVALS == (
+        "Min1",
+        "Min5",
+        "Min15",
+        "Min30",
+        "Min60",
+        "Hour4",
+        "Hour8",
+        "Day1",
+        "Week1",
+        "Month1",
+    )
+    assert set(KLINE_INTERVALS) - set(MEXC_INTERVALS) == {"Hour8", "Month1"}
     assert PERIOD_TO_MEXC["4h"] == "Hour4"
     assert "12h" not in PERIOD_TO_MEXC
 
@@ -158,6 +172,77 @@ def test_candles_every_period(md: MarketData) -> None:
     assert md.candles(BTC, "1day", limit=1000) == EXPECTED["1d"]
     assert md.candles(ETHBTC, "1min") == []
     assert md.current_candle(ETHBTC, "7d") is None
+
+
+def test_kline_of_a_period_is_its_current_candle(md: MarketData) -> None:
+    for interval, period in MEXC_INTERVALS.items():
+        candle = md.current_candle(BTC, period)
+        assert candle is not None
+        assert md.kline(BTC, interval) == (candle, candle.start + PERIODS[period])
+    assert all(md.kline(ETHBTC, i) is None for i in KLINE_INTERVALS)
+    with pytest.raises(ValueError, match="kline interval"):
+        md.kline(BTC, "Hour2")
+    with pytest.raises(KeyError):
+        md.kline("NOPE", "Min1")
+
+
+def test_kline_hour8_merges_the_hours_of_its_interval() -> None:
+    md = MarketData(MARKETS)
+    hour8 = 8 * H
+    steps = [
+        # (offset from W, price, qty) -> the Hour8 candle after it
+        ((7 * H + 59 * MINUTE_MS, 100, 1), c(0, 100, 100, 100, 100, 1, 100)),
+        ((8 * H + 10_000, 110, 2), c(hour8, 110, 110, 110, 110, 2, 220)),
+        ((9 * H + 30 * MINUTE_MS, 90, 3), c(hour8, 110, 110, 90, 90, 5, 490)),
+        ((9 * H + 31 * MINUTE_MS, 95, 1), c(hour8, 110, 110, 90, 95, 6, 585)),
+        ((16 * H - 1, 105, 1), c(hour8, 110, 110, 90, 105, 7, 690)),
+        ((16 * H, 80, 1), c(2 * hour8, 80, 80, 80, 80, 1, 80)),
+    ]
+    for (off, price, qty), expected in steps:
+        feed(md, BTC, W + off, price, qty)
+        assert md.kline(BTC, "Hour8") == (expected, expected.start + hour8), off
+    # the same from hour candles taken back from a snapshot
+    again = MarketData(MARKETS)
+    again.import_state(json.loads(json.dumps(md.export_state())))
+    assert again.kline(BTC, "Hour8") == md.kline(BTC, "Hour8")
+
+
+def utc_ms(*when: int) -> int:
+    return calendar.timegm((*when, 0, 0, 0)[:6]) * 1000
+
+
+def test_kline_month1_merges_the_days_of_its_calendar_month() -> None:
+    md = MarketData(MARKETS)
+    jan, feb, mar = utc_ms(2024, 1, 1), utc_ms(2024, 2, 1), utc_ms(2024, 3, 1)
+    steps = [
+        (utc_ms(2024, 1, 31, 23, 59), 100, 1, (jan, 100, 100, 100, 100, 1, 100), feb),
+        (utc_ms(2024, 2, 1), 120, 1, (feb, 120, 120, 120, 120, 1, 120), mar),
+        (utc_ms(2024, 2, 10, 12), 90, 2, (feb, 120, 120, 90, 90, 3, 300), mar),
+        (utc_ms(2024, 2, 29, 23, 59), 130, 1, (feb, 120, 130, 90, 130, 4, 430), mar),
+        (mar, 70, 1, (mar, 70, 70, 70, 70, 1, 70), utc_ms(2024, 4, 1)),
+    ]
+    for ts, price, qty, expected, end in steps:
+        feed(md, BTC, ts, price, qty)
+        assert md.kline(BTC, "Month1") == (Candle(*expected), end), ts
+
+
+def test_month_bounds_at_year_end() -> None:
+    dec, jan = utc_ms(2023, 12, 1), utc_ms(2024, 1, 1)
+    assert month_bounds(dec) == (dec, jan)
+    assert month_bounds(jan - 1) == (dec, jan)
+    assert month_bounds(jan) == (jan, utc_ms(2024, 2, 1))
+    assert month_bounds(0) == (0, utc_ms(1970, 2, 1))
+
+
+@given(st.integers(min_value=0, max_value=utc_ms(2200, 1, 1)))
+def test_month_bounds(ms: int) -> None:
+    start, end = month_bounds(ms)
+    assert start <= ms < end
+    first, following = (datetime.fromtimestamp(t // 1000, UTC) for t in (start, end))
+    when = datetime.fromtimestamp(ms // 1000, UTC)
+    assert start % DAY_MS == 0 and end % DAY_MS == 0
+    assert (first.year, first.month, first.day) == (when.year, when.month, 1)
+    assert following.day == 1 and (following - first).days in (28, 29, 30, 31)
 
 
 def test_candles_while_minute_is_open() -> None:

@@ -31,6 +31,16 @@ M = default_markets()
             None,
         ),
         (
+            "spot@public.kline.v3.api@ETHBTC@Hour8",
+            Topic("spot@public.kline.v3.api", "ETHBTC_SPBL", "Hour8"),
+            None,
+        ),
+        (
+            "spot@public.kline.v3.api@BTCUSDT_SPBL@Month1",
+            Topic("spot@public.kline.v3.api", "BTCUSDT_SPBL", "Month1"),
+            None,
+        ),
+        (
             "spot@public.limit.depth.v3.api@SOLUSDT@20",
             Topic("spot@public.limit.depth.v3.api", "SOLUSDT_SPBL", "20"),
             None,
@@ -47,7 +57,7 @@ def test_valid_channels(text: str, topic: Topic, canonical: str | None) -> None:
         ("spot@private.orders.v3.api@BTCUSDT", "unknown channel"),
         ("spot@public.deals.v3.api@BTCUSDT@Min1", "malformed"),
         ("spot@public.bookTicker.v3.api@DOGEUSDT", "unknown symbol"),
-        ("spot@public.kline.v3.api@BTCUSDT@Month1", "not supported"),
+        ("spot@public.kline.v3.api@BTCUSDT@Hour2", "unknown kline interval"),
         ("spot@public.kline.v3.api@BTCUSDT@min1", "unknown kline interval"),
         ("spot@public.limit.depth.v3.api@BTCUSDT@50", "5, 10 or 20"),
         ("", "unknown channel"),

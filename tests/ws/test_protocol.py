@@ -37,7 +37,7 @@ async def test_ping_in_every_spelling(ws_server: ServerProcess) -> None:
         ('{"method": "SUBSCRIPTION", "params": ["spot@public.deals.v3.api@NOPE"]}', 2),
         ('{"method": "SUBSCRIPTION", "params": ["spot@public.nothing.v3.api@BTCUSDT"]}', 2),
         ('{"method": "SUBSCRIPTION", "params": ["spot@public.deals.v3.api"]}', 2),
-        ('{"method": "SUBSCRIPTION", "params": ["spot@public.kline.v3.api@BTCUSDT@Hour8"]}', 2),
+        ('{"method": "SUBSCRIPTION", "params": ["spot@public.kline.v3.api@BTCUSDT@Hour2"]}', 2),
         ('{"method": "SUBSCRIPTION", "params": ["spot@public.kline.v3.api@BTCUSDT"]}', 2),
         ('{"method": "SUBSCRIPTION", "params": ["spot@public.limit.depth.v3.api@BTCUSDT@7"]}', 2),
         ('{"method": "UNSUBSCRIPTION", "params": ["nonsense"]}', 2),

@@ -92,9 +92,23 @@ PERIODS: Mapping[str, int] = MappingProxyType(
 )
 PERIOD_ALIASES: Mapping[str, str] = MappingProxyType({"1day": "1d"})
 
-# MEXC websocket kline interval names -> our period names. Not supported: ``Hour8`` (no
-# 8h period here) and ``Month1`` (calendar months have no fixed length). ``Week1`` maps to
-# our epoch-aligned ``7d`` buckets (Thursday 00:00 UTC), not to Monday-aligned weeks.
+# MEXC websocket kline intervals, in MEXC's order. Most are one of our periods
+# (:data:`MEXC_INTERVALS`); the other two are made from shorter candles when asked for:
+# ``Hour8`` (00:00, 08:00 and 16:00 UTC) from its hour candles and ``Month1`` (calendar
+# months in UTC) from its day candles. ``Week1`` is our epoch-aligned ``7d`` (Thursday
+# 00:00 UTC), not a Monday-aligned week.
+KLINE_INTERVALS: tuple[str, ...] = (
+    "Min1",
+    "Min5",
+    "Min15",
+    "Min30",
+    "Min60",
+    "Hour4",
+    "Hour8",
+    "Day1",
+    "Week1",
+    "Month1",
+)
 MEXC_INTERVALS: Mapping[str, str] = MappingProxyType(
     {
         "Min1": "1min",
@@ -107,7 +121,7 @@ MEXC_INTERVALS: Mapping[str, str] = MappingProxyType(
         "Week1": "7d",
     }
 )
-MEXC_UNSUPPORTED: tuple[str, ...] = ("Hour8", "Month1")
+HOUR8_MS: Final = 8 * 60 * MINUTE_MS
 # Our period names -> MEXC interval names (``12h`` has none).
 PERIOD_TO_MEXC: Mapping[str, str] = MappingProxyType({v: k for k, v in MEXC_INTERVALS.items()})
 
@@ -479,6 +493,34 @@ class MarketData:
         got = self.candles(symbol, period, limit=1)
         return got[0] if got else None
 
+    def kline(self, symbol: str, interval: str) -> tuple[Candle, int] | None:
+        """The newest candle of the MEXC kline ``interval`` (one of :data:`KLINE_INTERVALS`)
+        and the end of its interval (ms, exclusive); None before the first trade.
+
+        That is the candle still forming, or the last one with trades. ``Hour8`` and
+        ``Month1`` merge the hour or day candles of their interval (at most 8 or 31).
+        An unknown interval raises ValueError, an unknown symbol KeyError.
+        """
+        name = MEXC_INTERVALS.get(interval)
+        if name is not None:
+            c = self.current_candle(symbol, name)
+            return None if c is None else (c, c.start + PERIODS[name])
+        if interval == "Hour8":
+            last = self.current_candle(symbol, "1h")
+            if last is None:
+                return None
+            start = last.start - last.start % HOUR8_MS
+            return _merged(start, self.candles(symbol, "1h", after=start, limit=8)), (
+                start + HOUR8_MS
+            )
+        if interval == "Month1":
+            last = self.current_candle(symbol, "1d")
+            if last is None:
+                return None
+            start, end = month_bounds(last.start)
+            return _merged(start, self.candles(symbol, "1d", after=start, limit=31)), end
+        raise ValueError(f"unknown kline interval: {interval!r}")
+
     # -- tape and prices -----------------------------------------------------------------
 
     def recent_trades(self, symbol: str, limit: int = 100) -> list[TapeEntry]:
@@ -640,6 +682,60 @@ class MarketData:
             raise ValueError(f"{st.symbol.symbol}: malformed market data: {exc!r}") from exc
         st.cur = st.series[0][-1] if st.series[0] else None
         _load_current(st)
+
+
+def month_bounds(ms: int) -> tuple[int, int]:
+    """Start and end (ms, UTC) of the calendar month that holds time ``ms``.
+
+    Plain integer calendar arithmetic (the proleptic Gregorian calendar, as in UTC), so the
+    engine reads no clock and imports no date library.
+    """
+    year, month = _year_month(ms // DAY_MS)
+    following = (year + 1, 1) if month == 12 else (year, month + 1)
+    return _first_day(year, month) * DAY_MS, _first_day(*following) * DAY_MS
+
+
+# Day counts in 400-year cycles of the Gregorian calendar, with years counted from March
+# (so that February, with its leap day, ends the year): 146,097 days a cycle, and day 0 of
+# 1970-01-01 is day 719,468 from 0000-03-01.
+_CYCLE_DAYS: Final = 146_097
+_TO_MARCH_0000: Final = 719_468
+
+
+def _year_month(days: int) -> tuple[int, int]:
+    """The year and month of the day ``days`` days after 1970-01-01."""
+    z = days + _TO_MARCH_0000
+    cycle, day_of_cycle = divmod(z, _CYCLE_DAYS)
+    year_of_cycle = (
+        day_of_cycle - day_of_cycle // 1460 + day_of_cycle // 36524 - day_of_cycle // 146096
+    ) // 365
+    day_of_year = day_of_cycle - (365 * year_of_cycle + year_of_cycle // 4 - year_of_cycle // 100)
+    march_month = (5 * day_of_year + 2) // 153  # 0 = March ... 11 = February
+    month = march_month + 3 if march_month < 10 else march_month - 9
+    year = cycle * 400 + year_of_cycle + (1 if month <= 2 else 0)
+    return year, month
+
+
+def _first_day(year: int, month: int) -> int:
+    """Days from 1970-01-01 to the first day of ``month`` of ``year``."""
+    march_year = year - 1 if month <= 2 else year
+    cycle, year_of_cycle = divmod(march_year, 400)
+    day_of_year = (153 * (month - 3 if month > 2 else month + 9) + 2) // 5
+    day_of_cycle = year_of_cycle * 365 + year_of_cycle // 4 - year_of_cycle // 100 + day_of_year
+    return cycle * _CYCLE_DAYS + day_of_cycle - _TO_MARCH_0000
+
+
+def _merged(start: int, rows: list[Candle]) -> Candle:
+    """One candle starting at ``start`` from ``rows`` (consecutive candles, oldest first)."""
+    return Candle(
+        start,
+        rows[0].open,
+        max(r.high for r in rows),
+        min(r.low for r in rows),
+        rows[-1].close,
+        sum(r.base_vol for r in rows),
+        sum(r.quote_vol for r in rows),
+    )
 
 
 def _tape_trade(

@@ -11,8 +11,7 @@ symbol (``BTCUSDT_SPBL``), matched case-insensitively:
 
 * ``spot@public.deals.v3.api@SYMBOL``
 * ``spot@public.kline.v3.api@SYMBOL@INTERVAL`` with INTERVAL one of
-  :data:`~openweex.engine.marketdata.MEXC_INTERVALS` (``Min1`` ... ``Week1``; ``Hour8`` and
-  ``Month1`` are not supported)
+  :data:`~openweex.engine.marketdata.KLINE_INTERVALS` (``Min1`` ... ``Month1``)
 * ``spot@public.increase.depth.v3.api@SYMBOL``
 * ``spot@public.limit.depth.v3.api@SYMBOL@LEVELS`` with LEVELS 5, 10 or 20
 * ``spot@public.bookTicker.v3.api@SYMBOL``
@@ -20,7 +19,7 @@ symbol (``BTCUSDT_SPBL``), matched case-insensitively:
 A public subscription is keyed by its canonical text: the channel with the symbol part
 upper-cased, in the form it was given (with or without ``_SPBL``). Push frames carry that
 canonical text in ``c``, so a client that subscribed ``...@BTCUSDT_SPBL`` sees ``c`` end with
-``@BTCUSDT_SPBL``; ``s`` is always the symbol name without the suffix (``BTCUSDT``).
+``@BTCUSDT_SPBL``; ``s`` is always the symbol as the REST API names it (``BTCUSDT_SPBL``).
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from openweex.domain.markets import Markets
-from openweex.engine.marketdata import MEXC_INTERVALS, MEXC_UNSUPPORTED
+from openweex.engine.marketdata import KLINE_INTERVALS
 
 PRIVATE_ORDERS = "spot@private.orders.v3.api"
 PRIVATE_DEALS = "spot@private.deals.v3.api"
@@ -87,9 +86,7 @@ def parse_channel(text: str, markets: Markets) -> Channel | str:
     if sym is None:
         return f"unknown symbol {parts[2]} in channel {text}"
     arg = parts[3] if want == 4 else ""
-    if kind == PUBLIC_KLINE and arg not in MEXC_INTERVALS:
-        if arg in MEXC_UNSUPPORTED:
-            return f"kline interval {arg} is not supported"
+    if kind == PUBLIC_KLINE and arg not in KLINE_INTERVALS:
         return f"unknown kline interval {arg} in channel {text}"
     if kind == PUBLIC_LIMIT_DEPTH and arg not in LIMIT_DEPTH_LEVELS:
         return f"depth levels must be 5, 10 or 20 in channel {text}"

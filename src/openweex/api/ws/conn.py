@@ -46,7 +46,7 @@ class WsConfig:
     queue_size: int = 1024  # frames not yet sent before a connection counts as too slow
     max_connection_ms: int = DAY_MS  # a connection is closed after this long
     idle_ms: int = 30_000  # no subscription for this long closes it; 0: never
-    check_interval_s: float = 1.0  # how often lifetimes and listen keys are checked
+    check_interval_s: float = 1.0  # how often lifetimes and keys are checked, klines pushed
     close_timeout_s: float = 2.0  # how long a close notice may take to go out
     max_subscriptions: int = 30
     max_connections_per_key: int = 5

@@ -44,7 +44,7 @@ from openweex.domain.events import BalanceUpdate, OrderUpdate, Trade
 from openweex.domain.markets import Markets, Symbol
 from openweex.domain.orders import ws_status
 from openweex.domain.values import Force, OrderType, Side, format_units
-from openweex.engine.marketdata import MEXC_INTERVALS, PERIODS, Candle
+from openweex.engine.marketdata import Candle
 
 # Reply codes.
 OK = 0
@@ -269,12 +269,12 @@ class Formatter:
         ]
         return {"deals": rows, "e": PUBLIC_DEALS}
 
-    def kline(self, symbol: str, interval: str, c: Candle) -> dict[str, Any]:
+    def kline(self, symbol: str, interval: str, c: Candle, end: int) -> dict[str, Any]:
+        """The ``d`` of a kline push: candle ``c`` of ``interval``, which ends at ``end`` (ms)."""
         si = self.info[symbol]
         ps = si.ps
-        period = PERIODS[MEXC_INTERVALS[interval]]
         k = {
-            "T": (c.start + period) // 1000,
+            "T": end // 1000,
             "a": _num(c.quote_vol, si.quote_scale),
             "c": _num(c.close, ps),
             "h": _num(c.high, ps),

@@ -25,7 +25,8 @@ connection opens; a key has at most 5 connections (the 6th gets a notice and is 
 DELETE of a key (``ListenKeyClosed`` event) closes its connections at once; a periodic check
 (``WsConfig.check_interval_s``, runtime clock) closes the connections of expired keys,
 connections older than ``max_connection_ms`` (24 h) and, when ``idle_ms`` is set,
-connections without any subscription for that long. Every server-initiated close first
+connections without any subscription for that long; the same check pushes the forming
+klines that no batch pushed since the last check. Every server-initiated close first
 sends the frames already queued, then a notice ``{"id":0,"code":N,"msg":...}``, then a
 close frame; a slow consumer is dropped without the queued frames.
 """
@@ -291,7 +292,15 @@ class Hub:
                 self.check(self.clock())
 
     def check(self, now: int) -> None:
-        """Close what expired at ``now``: keys, connection lifetimes, idle connections."""
+        """Close what expired at ``now``: keys, connection lifetimes, idle connections; and
+        push the klines due (:meth:`PublicFeed.tick <.public.PublicFeed.tick>`)."""
+        self.hold.active = True
+        try:
+            self.public.tick(now)
+        finally:
+            self.hold.release()
+        if self.drops:
+            self.flush_drops()
         keys = self.runtime.exchange.listen_keys
         for key in list(self.by_key):
             entry = keys.get(key)
