@@ -76,6 +76,17 @@ def test_admin_cli_funds(live: ServerProcess, capsys: pytest.CaptureFixture[str]
     assert usdt["available"] == "988.5"
     transfers = client.get("/api/spot/v1/account/transferRecords")["data"]
     assert [t["amount"] for t in transfers] == ["1"]
+    # filters: in any case; a value that is no account type is refused, never "no records"
+    path = "/api/spot/v1/account/transferRecords"
+    assert client.get(path, {"fromType": "spot"})["data"] == transfers
+    assert client.get(path, {"fromType": "Contract"})["data"] == []
+    refused = client.get(path, {"fromType": "spott"})
+    assert refused["code"] == "40017" and "fromType" in refused["msg"], refused
+    # assets of one coin (Bitget v1's ``coin``): one the user holds, one it does not, none
+    assert client.get("/api/spot/v1/account/assets", {"coin": "usdt"})["data"] == [usdt]
+    assert client.get("/api/spot/v1/account/assets", {"coin": "BTC"})["data"] == []
+    refused = client.get("/api/spot/v1/account/assets", {"coin": "DOGE"})
+    assert refused["code"] == "40017" and "DOGE" in refused["msg"], refused
     bizs = [b["bizType"] for b in client.post("/api/spot/v1/account/bills", {})["data"]]
     assert bizs == ["transfer-out", "withdraw", "deposit"]
 

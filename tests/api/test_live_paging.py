@@ -114,3 +114,14 @@ def test_bills_filters(trader: SignedClient) -> None:
     usdt = trader.post("/api/spot/v1/account/bills", {"coinId": 2})["data"]
     assert {b["coinName"] for b in usdt} == {"usdt"} and len(usdt) == N + 1
     assert trader.post("/api/spot/v1/account/bills", {"coinId": 999})["code"] == "40017"
+    # enumerations match in any case; one that is none of them is refused, never "no bills"
+    for spelling in ("DEDUCTION OF HANDLING FEE", "Deduction of handling fee"):
+        got = trader.post("/api/spot/v1/account/bills", {"bizType": spelling})
+        assert got["data"] == fees["data"], got
+    deposits = trader.post("/api/spot/v1/account/bills", {"groupType": "Deposit"})["data"]
+    assert deposits and {b["groupType"] for b in deposits} == {"deposit"}
+    trades = trader.post("/api/spot/v1/account/bills", {"groupType": "TRANSACTION"})["data"]
+    assert trades and {b["groupType"] for b in trades} == {"transaction"}
+    for body in ({"groupType": "bogus"}, {"bizType": "fee"}, {"groupType": "deposits"}):
+        got = trader.post("/api/spot/v1/account/bills", body)
+        assert got["code"] == "40017" and next(iter(body)) in got["msg"], (body, got)

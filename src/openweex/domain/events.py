@@ -128,6 +128,12 @@ class Settlement(NamedTuple):
 
 GROUP_TRANSACTION = "transaction"
 BIZ_FEE = "deduction of handling fee"
+# Every bill's ``group_type`` is one of these, and its ``biz_type`` one of the others
+# (``other`` is a group of the contract's that no movement here belongs to yet).
+BILL_GROUP_TYPES = frozenset({"deposit", "withdraw", GROUP_TRANSACTION, "transfer", "other"})
+BILL_BIZ_TYPES = frozenset(
+    {"deposit", "withdraw", "buy", "sell", BIZ_FEE, "transfer-in", "transfer-out"}
+)
 
 
 def settlement_legs(s: Settlement) -> list[BalanceUpdate]:

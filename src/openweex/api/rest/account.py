@@ -15,6 +15,8 @@ from openweex.api.params import (
 )
 from openweex.api.routing import READ, Ctx, route
 from openweex.domain import errors
+from openweex.domain.events import BILL_BIZ_TYPES, BILL_GROUP_TYPES
+from openweex.engine.exchange import ACCOUNT_TYPES
 from openweex.storage.readmodels import Page
 
 S = "string"
@@ -45,16 +47,42 @@ def _coin_name(ctx: Ctx) -> str | None:
     return coin.name
 
 
-@route("GET", "/api/spot/v1/account/assets", permission=READ)
+def _choice(ctx: Ctx, name: str, allowed: frozenset[str], upper: bool = False) -> str | None:
+    """The optional enumeration ``name``, case-insensitive, in the case of ``allowed``
+    (40017 when it is none of them: a filter with a typo must not look like "no records")."""
+    text = opt_str(ctx.params, name)
+    if text is None:
+        return None
+    value = text.upper() if upper else text.lower()
+    if value not in allowed:
+        raise fail(errors.PARAM_INVALID, f"{name} must be one of {', '.join(sorted(allowed))}")
+    return value
+
+
+@route(
+    "GET",
+    "/api/spot/v1/account/assets",
+    permission=READ,
+    params=(("coin", S, False),),
+)
 async def assets(ctx: Ctx) -> Any:
-    """Balances of every coin the user holds (available, frozen, lock)."""
+    """Balances of every coin the user holds (available, frozen, lock); with ``coin`` (as
+    Bitget v1 takes it), only that coin's, if the user holds any."""
     acct = ctx.api.runtime.exchange.accounts[ctx.uid]
     coins = ctx.api.markets.coins
+    only: str | None = None
+    text = opt_str(ctx.params, "coin")
+    if text is not None:
+        coin = ctx.api.markets.find_coin(text)
+        if coin is None:
+            raise fail(errors.PARAM_INVALID, f"unknown coin {text}")
+        only = coin.name
     out = []
     for name, b in acct.balances.items():
-        out.append(
-            wire.asset_json(coins[name], b.available, b.frozen, b.locked, b.utime or acct.ctime)
-        )
+        if only is None or name == only:
+            out.append(
+                wire.asset_json(coins[name], b.available, b.frozen, b.locked, b.utime or acct.ctime)
+            )
     return out
 
 
@@ -75,8 +103,8 @@ async def bills(ctx: Ctx) -> Any:
     """Balance movements, newest first (``before`` alone: oldest first), paged by billId."""
     m = ctx.api.markets
     coin = _coin_name(ctx)
-    group = opt_str(ctx.params, "groupType")
-    biz = opt_str(ctx.params, "bizType")
+    group = _choice(ctx, "groupType", BILL_GROUP_TYPES)
+    biz = _choice(ctx, "bizType", BILL_BIZ_TYPES)
     rows = ctx.api.runtime.store.bills(
         ctx.uid, coin, group, biz, id_page(ctx), ctx.now - HISTORY_MS
     )
@@ -100,12 +128,10 @@ async def transfer_records(ctx: Ctx) -> Any:
     tradeTime cursors (ms)."""
     m = ctx.api.markets
     coin = _coin_name(ctx)
-    from_type = opt_str(ctx.params, "fromType")
+    from_type = _choice(ctx, "fromType", ACCOUNT_TYPES, upper=True)
     page = id_page(ctx)
     since = ctx.now - HISTORY_MS
     if page.after is not None and page.after <= since:  # only records older than 3 months
         raise fail(errors.HISTORY_TOO_OLD)
-    rows = ctx.api.runtime.store.transfers(
-        ctx.uid, coin, from_type.upper() if from_type else None, page, since
-    )
+    rows = ctx.api.runtime.store.transfers(ctx.uid, coin, from_type, page, since)
     return [wire.transfer_json(m, t) for t in rows]
