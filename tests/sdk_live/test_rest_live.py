@@ -114,6 +114,8 @@ def test_account_endpoints(live: ServerProcess, user: User, client: Client) -> N
     client.place_order(BTC, "buy", "limit", "0.5", price="1000")
     usdt = {a.coin_name.upper(): a for a in client.get_assets()}["USDT"]
     assert usdt.frozen == Decimal("500") and usdt.available == Decimal("99500")
+    assert client.get_assets(coin="usdt") == [usdt]
+    assert client.get_assets(coin="ETH") == []
     bills = client.get_bills()
     assert {b.biz_type for b in bills} >= {"deposit"}
     assert all(b.bill_id for b in bills)

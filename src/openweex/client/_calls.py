@@ -139,8 +139,8 @@ def depth(symbol: str, merge: str, limit: int | None) -> Call[OrderBook]:
     return Call(ep.DEPTH, OrderBook.from_wire, params)
 
 
-def assets() -> Call[list[Asset]]:
-    return Call(ep.ASSETS, lambda d: [Asset.from_wire(x) for x in objs(d)])
+def assets(coin: str | None) -> Call[list[Asset]]:
+    return Call(ep.ASSETS, lambda d: [Asset.from_wire(x) for x in objs(d)], _query(coin=coin))
 
 
 def bills(

@@ -171,9 +171,10 @@ class Client(BaseClient):
 
     # -- account -----------------------------------------------------------------------
 
-    def get_assets(self) -> list[Asset]:
-        """``GET /api/spot/v1/account/assets``: balances (available, frozen, lock)."""
-        return self._execute(_calls.assets())
+    def get_assets(self, coin: str | None = None) -> list[Asset]:
+        """``GET /api/spot/v1/account/assets``: balances (available, frozen, lock); with
+        ``coin``, only that coin's (an empty list if the account holds none of it)."""
+        return self._execute(_calls.assets(coin))
 
     def get_bills(
         self,
