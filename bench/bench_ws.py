@@ -387,7 +387,7 @@ def reference_frames(channels: list[str], i: int) -> list[str]:
             data["r"] = str(i)
         else:
             data = {"A": "1.2345", "B": "0", "a": "30000", "b": "0"}
-        frame = {"c": ch, "d": data, "s": "BTCUSDT_SPBL", "t": now}
+        frame = {"c": ch, "d": data, "s": ch.split("@")[2], "t": now}  # as openweex spells it
         out.append(orjson.dumps(frame).decode())
     return out
 

@@ -317,6 +317,13 @@ def test_api_key_and_listen_key_rejections(h: Harness) -> None:
     h.reject(CreateListenKey(h.ts, h.uid("alice"), "lk0"), "40017")  # taken
     h.reject(KeepAliveListenKey(h.ts, h.uid("alice"), "lk0"), "40042")  # not hers
     h.reject(DeleteListenKey(h.ts, h.uid("alice"), "lk0"), "40042")
+    # an expired key is gone for DELETE as it is for PUT (and for a connection)
+    h.ts += LISTEN_KEY_TTL_MS - 1  # the keys' last live millisecond
+    result, _ = h.run(DeleteListenKey(h.ts, bob, "lk1"))
+    assert result == "lk1"
+    h.run(CreateListenKey(h.tick(), h.uid("alice"), "hers"))  # time moves on
+    h.reject(KeepAliveListenKey(h.ts, bob, "lk2"), "40042")
+    h.reject(DeleteListenKey(h.ts, bob, "lk2"), "40042")
 
 
 # -- a rejection that arrives later than the last accepted command ------------------------

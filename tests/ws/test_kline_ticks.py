@@ -119,7 +119,7 @@ def test_trades_push_then_ticks_push_what_is_still_forming(
     feed.tick(T0 + 1400)
     again = conn.take()
     assert klines(again) == pushed
-    assert {f["t"] for f in again} == {T0 + 1400} and {f["s"] for f in again} == {BTC}
+    assert {f["t"] for f in again} == {T0 + 1400} and {f["s"] for f in again} == {"BTCUSDT"}
     # a later trade in the same hour moves the Hour8 and Month1 candles
     trade(ex, feed, T0 + 3_600_000 - 1, 6_100_000, 2000)
     moved = klines(conn.take())

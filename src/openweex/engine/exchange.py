@@ -274,7 +274,7 @@ class Exchange(Trading):
 
     def _delete_listen_key(self, cmd: DeleteListenKey) -> str | Reject:
         entry = self.listen_keys.get(cmd.key)
-        if entry is None or entry[0] != cmd.uid:
+        if entry is None or entry[0] != cmd.uid or entry[1] <= cmd.ts:
             return errors.reject(errors.LISTEN_KEY_NOT_FOUND)
         del self.listen_keys[cmd.key]
         self.ledger.events.append(ListenKeyClosed(cmd.ts, cmd.uid, cmd.key))

@@ -19,7 +19,8 @@ symbol (``BTCUSDT_SPBL``), matched case-insensitively:
 A public subscription is keyed by its canonical text: the channel with the symbol part
 upper-cased, in the form it was given (with or without ``_SPBL``). Push frames carry that
 canonical text in ``c``, so a client that subscribed ``...@BTCUSDT_SPBL`` sees ``c`` end with
-``@BTCUSDT_SPBL``; ``s`` is always the symbol as the REST API names it (``BTCUSDT_SPBL``).
+``@BTCUSDT_SPBL``, and ``s`` is the symbol as the channel spells it (``BTCUSDT_SPBL``, or
+``BTCUSDT`` for ``...@btcusdt``). Private frames carry the REST name (``BTCUSDT_SPBL``).
 """
 
 from __future__ import annotations

@@ -25,8 +25,9 @@ REST when it sees a gap (``r`` not previous + 1). Versions start at the runtime'
 sequence number when the server starts, so they never go back across restarts.
 
 Fan-out. The ``d`` object is built once per topic and serialised once per channel spelling
-(``BTCUSDT`` and ``BTCUSDT_SPBL`` forms), and the same frame, bytes included, goes to every
-subscriber (see :mod:`.fastpath`).
+(``BTCUSDT`` and ``BTCUSDT_SPBL`` forms, whose frames differ in ``c`` and in ``s``, the symbol
+as the channel spells it), and the same frame, bytes included, goes to every subscriber of
+that spelling (see :mod:`.fastpath`).
 On subscription to limit.depth or bookTicker the current state is sent at once.
 """
 
@@ -73,12 +74,15 @@ class PublicFeed:
         self.last: dict[Topic, Any] = {}  # limit.depth / bookTicker state last pushed
         self.trades: dict[str, list[Trade]] = {}  # this batch's trades of watched symbols
         self.klines_pushed: set[Topic] = set()  # kline topics pushed since the last tick
+        # channel text -> the frames' ``s``: the symbol as that channel spells it
+        self.spelled: dict[str, str] = {}
 
     # -- subscriptions -------------------------------------------------------------------
     def add(self, conn: Conn, ch: Channel, now: int) -> Frame | None:
         """Subscribe; returns the initial frame for limit.depth and bookTicker."""
         topic = ch.topic
         self.subs.setdefault(topic, {}).setdefault(ch.text, set()).add(conn)
+        self.spelled.setdefault(ch.text, ch.text.split("@")[2])
         self.topics.setdefault(topic.symbol, {})[topic] = None
         if topic.kind == PUBLIC_LIMIT_DEPTH:
             state = self._limit_state(topic)
@@ -90,7 +94,7 @@ class PublicFeed:
             data = self.fmt.book_ticker(topic.symbol, best)
         else:
             return None
-        return push(ch.text, data, self.fmt.info[topic.symbol].name, now)
+        return push(ch.text, data, self.spelled[ch.text], now)
 
     def remove(self, conn: Conn, ch: Channel) -> None:
         topic = ch.topic
@@ -102,6 +106,7 @@ class PublicFeed:
             conns.discard(conn)
             if not conns:
                 del forms[ch.text]
+                del self.spelled[ch.text]
         if not forms:
             del self.subs[topic]
             self.last.pop(topic, None)
@@ -145,44 +150,44 @@ class PublicFeed:
     def _publish_symbol(
         self, symbol: str, book: Book, topics: dict[Topic, None], changed: bool, now: int
     ) -> None:
-        name = self.fmt.info[symbol].name
         trades = self.trades.get(symbol)
         for topic in topics:
             kind = topic.kind
             if kind == PUBLIC_DEALS:
                 if trades:
-                    self._fan(topic, self.fmt.deals(symbol, trades), name, now)
+                    self._fan(topic, self.fmt.deals(symbol, trades), now)
             elif kind == PUBLIC_KLINE:
                 if trades:
-                    self._kline(topic, name, now)
+                    self._kline(topic, now)
             elif not changed:
                 continue
             elif kind == PUBLIC_INCREASE_DEPTH:
                 asks, bids = self._diff(book)
                 data = self.fmt.depth(symbol, asks, bids, self.versions[symbol], True)
-                self._fan(topic, data, name, now)
+                self._fan(topic, data, now)
             elif kind == PUBLIC_LIMIT_DEPTH:
                 state = self._limit_state(topic)
                 if state != self.last.get(topic):
                     self.last[topic] = state
                     data = self.fmt.depth(symbol, *state, self.versions[symbol], False)
-                    self._fan(topic, data, name, now)
+                    self._fan(topic, data, now)
             elif kind == PUBLIC_BOOK_TICKER:
                 best = self._best(symbol)
                 if best != self.last.get(topic):
                     self.last[topic] = best
-                    self._fan(topic, self.fmt.book_ticker(symbol, best), name, now)
+                    self._fan(topic, self.fmt.book_ticker(symbol, best), now)
 
-    def _fan(self, topic: Topic, data: Any, name: str, now: int) -> None:
+    def _fan(self, topic: Topic, data: Any, now: int) -> None:
+        spelled = self.spelled
         for text, conns in self.subs[topic].items():
-            msg = push(text, data, name, now)
+            msg = push(text, data, spelled[text], now)
             for conn in conns:
                 conn.push(msg)
 
-    def _kline(self, topic: Topic, name: str, now: int) -> None:
+    def _kline(self, topic: Topic, now: int) -> None:
         got = self.market.kline(topic.symbol, topic.arg)
         if got is not None:
-            self._fan(topic, self.fmt.kline(topic.symbol, topic.arg, *got), name, now)
+            self._fan(topic, self.fmt.kline(topic.symbol, topic.arg, *got), now)
             self.klines_pushed.add(topic)
 
     def tick(self, now: int) -> None:
@@ -195,7 +200,7 @@ class PublicFeed:
             got = self.market.kline(topic.symbol, topic.arg)
             if got is not None and got[0].start <= now < got[1]:
                 data = self.fmt.kline(topic.symbol, topic.arg, *got)
-                self._fan(topic, data, self.fmt.info[topic.symbol].name, now)
+                self._fan(topic, data, now)
         pushed.clear()
 
     # -- book reads ----------------------------------------------------------------------
