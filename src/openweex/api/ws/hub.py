@@ -25,10 +25,10 @@ connection opens; a key has at most 5 connections (the 6th gets a notice and is 
 DELETE of a key (``ListenKeyClosed`` event) closes its connections at once; a periodic check
 (``WsConfig.check_interval_s``, runtime clock) closes the connections of expired keys,
 connections older than ``max_connection_ms`` (24 h) and, when ``idle_ms`` is set,
-connections without any subscription for that long; the same check pushes the forming
-klines that no batch pushed since the last check. Every server-initiated close first
-sends the frames already queued, then a notice ``{"id":0,"code":N,"msg":...}``, then a
-close frame; a slow consumer is dropped without the queued frames.
+connections without any subscription for that long; the same check pushes every forming
+kline. Every server-initiated close first sends the frames already queued, then a notice
+``{"id":0,"code":N,"msg":...}``, then a close frame; a slow consumer is dropped without the
+queued frames.
 """
 
 from __future__ import annotations
@@ -293,7 +293,7 @@ class Hub:
 
     def check(self, now: int) -> None:
         """Close what expired at ``now``: keys, connection lifetimes, idle connections; and
-        push the klines due (:meth:`PublicFeed.tick <.public.PublicFeed.tick>`)."""
+        push the forming klines (:meth:`PublicFeed.tick <.public.PublicFeed.tick>`)."""
         self.hold.active = True
         try:
             self.public.tick(now)

@@ -8,8 +8,8 @@ for symbols that have public subscribers:
 * deals: one frame per symbol with every trade of the batch, oldest first;
 * kline: for each subscribed interval, the current candle of a symbol that traded;
   besides, :meth:`PublicFeed.tick` (every second) pushes the candle still forming of each
-  kline topic that got no push since the last tick, as MEXC pushes the current candle every
-  second (an interval without a trade yet has no candle, so nothing is pushed for it);
+  kline topic, as MEXC pushes the current candle every second (an interval without a trade
+  yet has no candle, so nothing is pushed for it);
 * increase.depth: the levels changed in the batch (from ``Book.touched``, cleared after
   reading) with their ABSOLUTE volumes, ``v`` "0" for a removed level; asks ascending, bids
   descending. ``r`` is the symbol's depth version;
@@ -73,7 +73,6 @@ class PublicFeed:
         self.topics: dict[str, dict[Topic, None]] = {}
         self.last: dict[Topic, Any] = {}  # limit.depth / bookTicker state last pushed
         self.trades: dict[str, list[Trade]] = {}  # this batch's trades of watched symbols
-        self.klines_pushed: set[Topic] = set()  # kline topics pushed since the last tick
         # channel text -> the frames' ``s``: the symbol as that channel spells it
         self.spelled: dict[str, str] = {}
 
@@ -110,7 +109,6 @@ class PublicFeed:
         if not forms:
             del self.subs[topic]
             self.last.pop(topic, None)
-            self.klines_pushed.discard(topic)
             watched = self.topics.get(topic.symbol)
             if watched is not None:
                 watched.pop(topic, None)
@@ -188,20 +186,16 @@ class PublicFeed:
         got = self.market.kline(topic.symbol, topic.arg)
         if got is not None:
             self._fan(topic, self.fmt.kline(topic.symbol, topic.arg, *got), now)
-            self.klines_pushed.add(topic)
 
     def tick(self, now: int) -> None:
-        """Push the forming candle (``start <= now < end``) of every kline topic that got no
-        push since the last tick."""
-        pushed = self.klines_pushed
+        """Push the forming candle (``start <= now < end``) of every kline topic."""
         for topic in list(self.subs):
-            if topic.kind != PUBLIC_KLINE or topic in pushed:
+            if topic.kind != PUBLIC_KLINE:
                 continue
             got = self.market.kline(topic.symbol, topic.arg)
             if got is not None and got[0].start <= now < got[1]:
                 data = self.fmt.kline(topic.symbol, topic.arg, *got)
                 self._fan(topic, data, now)
-        pushed.clear()
 
     # -- book reads ----------------------------------------------------------------------
     @staticmethod
