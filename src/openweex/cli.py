@@ -12,20 +12,54 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from openweex import __version__
-from openweex.domain.markets import MarketConfigError, Markets, default_markets, parse_markets
+from openweex.domain.markets import DEFAULT_CONFIG, MarketConfigError, Markets, parse_markets
+
+# The market configuration a data directory was last opened with (see remember_markets).
+MARKETS_FILE = "markets.toml"
+BUILT_IN = "the built-in markets"
 
 
-def load_markets(path: str | None) -> Markets:
-    if path is None:
-        return default_markets()
+class MarketChoice(NamedTuple):
+    markets: Markets
+    text: str  # the TOML it was read from
+    source: str  # where from, for messages
+
+
+def choose_markets(path: str | None, data_dir: Path | None) -> MarketChoice:
+    """The markets to run with: from ``--config`` when given, else the configuration the data
+    directory remembers, else the built-in set. Exits with a message when it cannot be used."""
+    remembered = None if data_dir is None else data_dir / MARKETS_FILE
+    if path is not None:
+        source = path
+    elif remembered is not None and remembered.is_file():
+        source = str(remembered)
+    else:
+        return MarketChoice(parse_markets(DEFAULT_CONFIG), DEFAULT_CONFIG, BUILT_IN)
     try:
-        return parse_markets(Path(path).read_text())
+        text = Path(source).read_text()
+        return MarketChoice(parse_markets(text), text, source)
     except OSError as exc:
-        raise SystemExit(f"openweex: cannot read config {path}: {exc.strerror}") from exc
+        raise SystemExit(f"openweex: cannot read config {source}: {exc.strerror}") from exc
     except MarketConfigError as exc:
-        raise SystemExit(f"openweex: bad config {path}: {exc}") from exc
+        raise SystemExit(f"openweex: bad config {source}: {exc}") from exc
+
+
+def remember_markets(data_dir: Path, text: str) -> None:
+    """Keep ``text`` as the data directory's market configuration (written atomically, and
+    only when it changed), for the commands that later open the directory without
+    ``--config``."""
+    from openweex.storage.files import atomic_write
+
+    path = data_dir / MARKETS_FILE
+    try:
+        if path.read_text() == text:
+            return
+    except OSError:
+        pass
+    atomic_write(path, text.encode())
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,10 +75,10 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--config", help="TOML file with coins and symbols")
     p.add_argument("--admin-token", help="admin API secret (or env OPENWEEX_ADMIN_TOKEN)")
     p.add_argument("--demo", action="store_true", help="demo trader + market makers")
-    p.add_argument("--seed", type=int, default=1, help="seed of the demo market makers")
+    p.add_argument("--seed", type=int, help="with --demo: seed of the market makers (1)")
     p.add_argument("--replay", help="with --demo: candles/trades CSV (or 'sample') to replay")
-    p.add_argument("--replay-speed", type=int, default=1, help="replay acceleration (x1, x100)")
-    p.add_argument("--replay-symbol", help="symbol the replay drives (default: the first one)")
+    p.add_argument("--replay-speed", type=int, help="with --demo: replay acceleration (x1, x100)")
+    p.add_argument("--replay-symbol", help="with --demo: symbol the replay drives (the first)")
     p.add_argument("--no-rate-limits", action="store_true", help="turn rate limits off")
     p.add_argument(
         "--log-level",
@@ -59,10 +93,18 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def cmd_serve(args: argparse.Namespace) -> int:
     from openweex.server import ServeOptions, serve
 
+    demo_only = ("seed", "replay", "replay_speed", "replay_symbol")
+    given = [f"--{name.replace('_', '-')}" for name in demo_only if getattr(args, name) is not None]
+    if given and not args.demo:
+        print(f"openweex: {', '.join(given)} need --demo (the simulation)", file=sys.stderr)
+        return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     if args.log_level.upper() != "DEBUG":
         logging.getLogger("openweex.access").setLevel(logging.WARNING)
-    markets = load_markets(args.config)
+    choice = choose_markets(args.config, args.data_dir)
+    markets = choice.markets
+    if args.config is None and choice.source != BUILT_IN:
+        logging.getLogger("openweex").info("markets of %s", choice.source)
     opts = ServeOptions(
         host=args.host,
         port=args.port,
@@ -70,6 +112,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         admin_token=args.admin_token,
         rate_limits=not args.no_rate_limits,
         runtime_options={"snapshot_every": args.snapshot_every},
+        on_open=lambda data_dir: remember_markets(data_dir, choice.text),
     )
     if args.demo:
         from openweex.sim.demo import demo_starter
@@ -77,10 +120,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         opts.starters.append(
             demo_starter(
                 markets,
-                seed=args.seed,
+                seed=1 if args.seed is None else args.seed,
                 config=args.config,
                 replay=args.replay,
-                replay_speed=args.replay_speed,
+                replay_speed=1 if args.replay_speed is None else args.replay_speed,
                 replay_symbol=args.replay_symbol,
             )
         )

@@ -51,9 +51,10 @@ READ_MODELS_FILE = "history.sqlite3"
 
 
 def _markets(args: argparse.Namespace) -> Markets:
-    from openweex.cli import load_markets
+    """``--config``'s markets, else those the data directory remembers, else the built-in."""
+    from openweex.cli import choose_markets
 
-    return load_markets(getattr(args, "config", None))
+    return choose_markets(getattr(args, "config", None), args.data_dir).markets
 
 
 @contextmanager
@@ -265,6 +266,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
+    from openweex.cli import MARKETS_FILE
+
     d: Path = args.data_dir
     if not d.exists():
         print(f"nothing to reset at {d}")
@@ -278,7 +281,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
             print("aborted")
             return 1
     for child in d.iterdir():
-        if child.name == "admin-token":
+        if child.name in ("admin-token", MARKETS_FILE):  # configuration, not state
             continue
         if child.is_dir():
             shutil.rmtree(child)
@@ -330,8 +333,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise SystemExit(f"openweex: cannot read {args.file}: {exc}") from exc
     if doc.get("format") != EXPORT_FORMAT or doc.get("version") != EXPORT_VERSION:
         raise SystemExit("openweex: not an openweex export file")
+    from openweex.cli import choose_markets, remember_markets
+
     d: Path = args.data_dir
-    markets = _markets(args)
+    choice = choose_markets(args.config, d)
+    markets = choice.markets
     if d.exists() and not _is_empty(d, markets):
         raise SystemExit(f"openweex: {d} is not empty (reset it first)")
     seq, state = int(doc["seq"]), doc["state"]
@@ -350,5 +356,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     with opened(d, markets) as rt:
         if rt.exchange.state_hash() != doc["state_hash"]:
             raise SystemExit(f"openweex: {d} does not reproduce the export's state hash")
+    remember_markets(d, choice.text)
     print(f"imported {args.file} into {d} at seq {seq} (state hash {doc['state_hash']})")
     return 0

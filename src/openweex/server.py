@@ -47,6 +47,8 @@ class ServeOptions:
     # Extra startup hooks (demo mode, market makers), run once the app is ready.
     starters: list[Starter] = field(default_factory=list)
     runtime_options: dict[str, Any] = field(default_factory=dict)
+    # Called with the data directory once the runtime opened it (recovered its state).
+    on_open: Callable[[Path], None] | None = None
 
 
 def admin_token(data_dir: Path, given: str | None) -> tuple[str, Path | None]:
@@ -139,6 +141,11 @@ async def serve(markets: Markets, opts: ServeOptions, out: Any = sys.stdout) -> 
         sock.close()
         print(f"openweex: cannot start: {exc}", file=sys.stderr, flush=True)
         return 2
+    if opts.on_open is not None:
+        try:
+            opts.on_open(opts.data_dir)
+        except OSError as exc:
+            log.warning("could not write to %s: %s", opts.data_dir, exc)
     tune_gc()
     api, app = build(runtime, opts, token)
     host, port = sock.getsockname()[:2]

@@ -180,11 +180,17 @@ def build_markets(data: dict[str, Any]) -> Markets:
 
 
 def parse_markets(text: str) -> Markets:
-    """Parse a TOML market configuration (see ``docs/configuration.md``)."""
+    """Parse a TOML market configuration (see ``docs/admin.md``).
+
+    A configuration with neither ``[[coins]]`` nor ``[[symbols]]`` (one that only sets up
+    the simulation, say) stands for the built-in market set.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MarketConfigError(f"invalid TOML: {exc}") from exc
+    if "coins" not in data and "symbols" not in data:
+        data = tomllib.loads(DEFAULT_CONFIG)
     return build_markets(data)
 
 
