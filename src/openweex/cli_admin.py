@@ -145,7 +145,7 @@ def add_data_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=datadir.cmd_check)
     p = dsub.add_parser("snapshot", help="recover the state and write a snapshot")
     p.set_defaults(func=datadir.cmd_snapshot)
-    p = dsub.add_parser("reset", help="delete everything in the data directory")
+    p = dsub.add_parser("reset", help="delete the state (keeps admin-token, markets.toml)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=datadir.cmd_reset)
     p = dsub.add_parser("export", help="write the whole exchange state to one file")
@@ -161,4 +161,4 @@ def add_data_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             default=Path("openweex-data"),
             help="the server's data directory (./openweex-data)",
         )
-        p.add_argument("--config", help="TOML market config the data dir was made with")
+        p.add_argument("--config", help="TOML market config (default: the dir's markets.toml)")

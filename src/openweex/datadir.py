@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openweex.domain.markets import Markets
+from openweex.domain.markets import MarketConfigError, Markets, parse_markets
 from openweex.domain.orders import Status
 from openweex.engine.exchange import Exchange
 from openweex.recovery import RecoveryError, exchange_from, replay
@@ -295,7 +295,10 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    with opened(args.data_dir, _markets(args)) as rt:
+    from openweex.cli import choose_markets
+
+    choice = choose_markets(args.config, args.data_dir)
+    with opened(args.data_dir, choice.markets) as rt:
         doc = {
             "format": EXPORT_FORMAT,
             "version": EXPORT_VERSION,
@@ -303,6 +306,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             "state_hash": rt.exchange.state_hash(),
             "state": rt.exchange.export_state(),
             "history": rt.store.export_rows(),
+            "markets": choice.text,  # the configuration the state needs (TOML)
         }
     args.file.write_text(json.dumps(doc, separators=(",", ":")))
     print(f"exported seq {doc['seq']} to {args.file} (state hash {doc['state_hash']})")
@@ -333,10 +337,17 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise SystemExit(f"openweex: cannot read {args.file}: {exc}") from exc
     if doc.get("format") != EXPORT_FORMAT or doc.get("version") != EXPORT_VERSION:
         raise SystemExit("openweex: not an openweex export file")
-    from openweex.cli import choose_markets, remember_markets
+    from openweex.cli import MarketChoice, choose_markets, remember_markets
 
     d: Path = args.data_dir
-    choice = choose_markets(args.config, d)
+    carried = doc.get("markets")
+    if args.config is None and isinstance(carried, str):  # the exported directory's markets
+        try:
+            choice = MarketChoice(parse_markets(carried), carried, f"{args.file}")
+        except MarketConfigError as exc:
+            raise SystemExit(f"openweex: bad market configuration in {args.file}: {exc}") from exc
+    else:
+        choice = choose_markets(args.config, d)
     markets = choice.markets
     if d.exists() and not _is_empty(d, markets):
         raise SystemExit(f"openweex: {d} is not empty (reset it first)")

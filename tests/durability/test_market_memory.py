@@ -61,6 +61,15 @@ def test_the_directory_keeps_the_configuration_it_runs_with(
         assert {a["coinName"]: a["available"] for a in account["assets"]}["xrp"] == "12.5"
     finally:
         assert srv.stop() == 0
+    # an export carries the markets: an import into a new directory needs no --config
+    exported, moved = tmp_path / "state.json", tmp_path / "moved"
+    code, out = cli(capsys, "data", "export", str(exported), "--data-dir", str(d))
+    assert code == 0, out
+    code, out = cli(capsys, "data", "import", str(exported), "--data-dir", str(moved))
+    assert code == 0, out
+    assert (moved / MARKETS_FILE).read_text() == config.read_text()
+    code, out = cli(capsys, "data", "check", "--data-dir", str(moved))
+    assert code == 0 and out.rstrip().endswith("check: ok"), out
     # a reset clears the state, not the configuration
     code, out = cli(capsys, "data", "reset", "--yes", "--data-dir", str(d))
     assert code == 0, out

@@ -174,8 +174,9 @@ def test_unreadable_or_invalid_toml(tmp_path: Path) -> None:
 def test_the_documented_example_parses() -> None:
     doc = (Path(__file__).parents[2] / "docs" / "sandbox.md").read_text()
     example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
-    markets = parse_markets(DEFAULT_CONFIG + example)
-    cfg = build_sim_config(markets, tomllib.loads(DEFAULT_CONFIG + example), Path("/etc"))
+    markets = parse_markets(example)  # no markets in it: the built-in ones
+    assert markets == parse_markets(DEFAULT_CONFIG)
+    cfg = build_sim_config(markets, tomllib.loads(example), Path("/etc"))
     by = {m.symbol: m for m in cfg.makers}
     assert "SOLUSDT_SPBL" not in by
     btc = by["BTCUSDT_SPBL"]
@@ -185,5 +186,11 @@ def test_the_documented_example_parses() -> None:
         2_500_000,
         25_000,
     )
-    assert by["ETHUSDT_SPBL"].replay is not None
-    assert by["ETHUSDT_SPBL"].replay.path == Path("/etc/eth-candles.csv")
+    assert by["ETHUSDT_SPBL"].replay is None  # the replay lines are commented out
+    # uncommented, they name a file relative to the configuration's directory
+    replaying = example.replace('# replay = "eth-candles.csv"', 'replay = "eth-candles.csv"')
+    cfg = build_sim_config(markets, tomllib.loads(replaying), Path("/etc"))
+    eth = {m.symbol: m for m in cfg.makers}["ETHUSDT_SPBL"]
+    assert eth.replay is not None and eth.replay.path == Path("/etc/eth-candles.csv")
+    # the demo funds as the example says: SOL none, ETH (not listed) its built-in 20
+    assert cfg.demo_funds == {"BTC": 2 * 10**8, "ETH": 20 * 10**8, "USDT": 100_000 * 10**8}
