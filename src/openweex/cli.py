@@ -127,6 +127,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 replay_symbol=args.replay_symbol,
             )
         )
+    elif args.config is not None:  # its simulation tables act only with --demo: check them
+        from openweex.sim.config import SimConfigError, load_sim_config
+
+        try:
+            load_sim_config(markets, Path(args.config))
+        except SimConfigError as exc:
+            print(f"openweex: bad simulation config: {exc}", file=sys.stderr)
+            return 2
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             return runner.run(serve(markets, opts))

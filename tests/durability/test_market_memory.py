@@ -116,3 +116,15 @@ def test_simulation_options_need_demo(
     err = capsys.readouterr().err
     assert "need --demo" in err and flags[0] in err
     assert not (tmp_path / "d").exists()  # refused before anything was opened
+
+
+def test_simulation_tables_are_checked_without_demo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "sim.toml"
+    config.write_text("[sim]\ntick_msx = 5\n")  # a typo
+    with pytest.raises(SystemExit) as done:
+        main(["serve", "--port", "0", "--data-dir", str(tmp_path / "d"), "--config", str(config)])
+    assert done.value.code == 2
+    assert "bad simulation config" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
