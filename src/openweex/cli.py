@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from openweex import __version__
-from openweex.domain.markets import DEFAULT_CONFIG, MarketConfigError, Markets, parse_markets
+from openweex.domain.markets import (
+    DEFAULT_CONFIG,
+    MarketConfigError,
+    Markets,
+    market_changes,
+    parse_markets,
+)
 
 # The market configuration a data directory was last opened with (see remember_markets).
 MARKETS_FILE = "markets.toml"
@@ -28,23 +34,45 @@ class MarketChoice(NamedTuple):
     source: str  # where from, for messages
 
 
-def choose_markets(path: str | None, data_dir: Path | None) -> MarketChoice:
-    """The markets to run with: from ``--config`` when given, else the configuration the data
-    directory remembers, else the built-in set. Exits with a message when it cannot be used."""
-    remembered = None if data_dir is None else data_dir / MARKETS_FILE
+def choose_markets(
+    path: str | None, data_dir: Path | None, *, remembered: bool = True
+) -> MarketChoice:
+    """The markets to run with: from ``--config`` when given, else (with ``remembered``) the
+    configuration the data directory remembers, else the built-in set.
+
+    Markets that would change the meaning of the directory's state (see
+    :func:`~openweex.domain.markets.market_changes`) against the configuration it remembers
+    are refused, as is a configuration that cannot be used: both exit with a message.
+    """
+    known = None if data_dir is None else data_dir / MARKETS_FILE
+    if known is not None and not known.is_file():
+        known = None
     if path is not None:
-        source = path
-    elif remembered is not None and remembered.is_file():
-        source = str(remembered)
+        choice = _read_markets(path)
+    elif known is not None and remembered:
+        return _read_markets(str(known))
     else:
-        return MarketChoice(parse_markets(DEFAULT_CONFIG), DEFAULT_CONFIG, BUILT_IN)
+        choice = MarketChoice(parse_markets(DEFAULT_CONFIG), DEFAULT_CONFIG, BUILT_IN)
+    if known is not None:
+        changes = market_changes(_read_markets(str(known)).markets, choice.markets)
+        if changes:
+            raise SystemExit(
+                f"openweex: {choice.source} does not fit the data directory {data_dir},"
+                f" whose state was made with the markets of {known}: {'; '.join(changes)}."
+                " Use that configuration, or one that only adds coins and symbols or changes"
+                " fees, limits and chains (or start from an empty data directory)"
+            )
+    return choice
+
+
+def _read_markets(path: str) -> MarketChoice:
     try:
-        text = Path(source).read_text()
-        return MarketChoice(parse_markets(text), text, source)
+        text = Path(path).read_text()
+        return MarketChoice(parse_markets(text), text, path)
     except OSError as exc:
-        raise SystemExit(f"openweex: cannot read config {source}: {exc.strerror}") from exc
+        raise SystemExit(f"openweex: cannot read config {path}: {exc.strerror}") from exc
     except MarketConfigError as exc:
-        raise SystemExit(f"openweex: bad config {source}: {exc}") from exc
+        raise SystemExit(f"openweex: bad config {path}: {exc}") from exc
 
 
 def remember_markets(data_dir: Path, text: str) -> None:
@@ -101,10 +129,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     if args.log_level.upper() != "DEBUG":
         logging.getLogger("openweex.access").setLevel(logging.WARNING)
-    choice = choose_markets(args.config, args.data_dir)
+    choice = choose_markets(args.config, args.data_dir, remembered=False)
     markets = choice.markets
-    if args.config is None and choice.source != BUILT_IN:
-        logging.getLogger("openweex").info("markets of %s", choice.source)
     opts = ServeOptions(
         host=args.host,
         port=args.port,

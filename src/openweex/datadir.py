@@ -266,8 +266,6 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
-    from openweex.cli import MARKETS_FILE
-
     d: Path = args.data_dir
     if not d.exists():
         print(f"nothing to reset at {d}")
@@ -281,7 +279,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
             print("aborted")
             return 1
     for child in d.iterdir():
-        if child.name in ("admin-token", MARKETS_FILE):  # configuration, not state
+        if child.name == "admin-token":  # (markets.toml goes: it describes the state's units)
             continue
         if child.is_dir():
             shutil.rmtree(child)

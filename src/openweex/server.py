@@ -60,7 +60,10 @@ def admin_token(data_dir: Path, given: str | None) -> tuple[str, Path | None]:
         return env, None
     path = data_dir / TOKEN_FILE
     if path.exists():
-        return path.read_text().strip(), path
+        stored = path.read_text().strip()
+        if stored:
+            return stored, path
+        path.unlink()  # an empty token would lock the admin API out: make a new one
     token = secrets.token_urlsafe(32)
     data_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -156,6 +159,9 @@ async def serve(markets: Markets, opts: ServeOptions, out: Any = sys.stdout) -> 
         lifespan="off",
         timeout_graceful_shutdown=10,
         ws_max_size=1 << 20,
+        # The client address is the socket's: X-Forwarded-For from a local client must not
+        # pass an API key's IP whitelist (uvicorn trusts it from 127.0.0.1 by default).
+        proxy_headers=False,
         **ws_server_options(),  # frames written straight to the transports (fast fan-out)
     )
     server = _Server(config, api)

@@ -4,13 +4,17 @@ the directory later without ``--config`` use it (the real command line and serve
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from openweex.cli import MARKETS_FILE, choose_markets, main
+from openweex.cli import MARKETS_FILE, choose_markets, main, remember_markets
+from openweex.domain.commands import CreateAccount, Deposit
 from openweex.domain.markets import DEFAULT_CONFIG, default_markets, parse_markets
+from openweex.engine.exchange import Exchange
 from tests.durability.test_datadir_cli import cli
 from tests.support.server import ServerProcess
 
@@ -53,8 +57,15 @@ def test_the_directory_keeps_the_configuration_it_runs_with(
     assert code == 0 and out.rstrip().endswith("check: ok"), out
     with_config = cli(capsys, "data", "check", "--data-dir", str(d), "--config", str(config))
     assert with_config == (code, out)
-    # serve without --config: the same markets, the same balances
-    srv = ServerProcess(d).start()
+    # serve without --config means the built-in markets, which lack XRP: refused, with why
+    refused = run_serve(d)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused
+    assert "does not fit the data directory" in refused.stderr
+    assert "coin XRP is missing" in refused.stderr and "symbol XRPUSDT_SPBL is missing" in (
+        refused.stderr
+    )
+    # with its configuration: the same markets, the same balances
+    srv = ServerProcess(d, ["--config", str(config)]).start()
     try:
         assert "XRPUSDT_SPBL" in products(srv.url)
         account = srv.admin("GET", f"/accounts/{user.uid}")
@@ -70,10 +81,67 @@ def test_the_directory_keeps_the_configuration_it_runs_with(
     assert (moved / MARKETS_FILE).read_text() == config.read_text()
     code, out = cli(capsys, "data", "check", "--data-dir", str(moved))
     assert code == 0 and out.rstrip().endswith("check: ok"), out
-    # a reset clears the state, not the configuration
+    # a reset clears the state and the markets it was counted in
     code, out = cli(capsys, "data", "reset", "--yes", "--data-dir", str(d))
     assert code == 0, out
-    assert sorted(p.name for p in d.iterdir()) == [MARKETS_FILE]
+    assert list(d.iterdir()) == []
+    assert run_serve(d, "--port", "0", "--help").returncode == 0
+
+
+def run_serve(d: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``openweex serve`` on ``d`` that is expected to stop at once (a refusal, or --help)."""
+    cmd = [sys.executable, "-m", "openweex", "serve", "--port", "0", "--data-dir", str(d)]
+    return subprocess.run([*cmd, *argv], capture_output=True, text=True, timeout=60)
+
+
+XRP_COIN, XRP_SYMBOL = EXTRA.split("[[symbols]]")
+XRP_SYMBOL = "[[symbols]]" + XRP_SYMBOL
+
+
+@pytest.mark.parametrize(
+    ("extra", "why"),
+    [
+        (EXTRA.replace("scale = 6", "scale = 4"), "coin XRP has id 77 and scale 4, not id 77"),
+        (EXTRA.replace("id = 77", "id = 79"), "coin XRP has id 79 and scale 6, not id 77"),
+        (EXTRA.replace("price_scale = 4", "price_scale = 3"), "price_scale 3 and quantity"),
+        (EXTRA.replace('quote = "USDT"', 'quote = "BTC"'), "is XRP/BTC with price_scale 4"),
+        (XRP_COIN, "symbol XRPUSDT_SPBL is missing"),
+        ("", "coin XRP is missing; symbol XRPUSDT_SPBL is missing"),
+    ],
+)
+def test_markets_that_change_the_meaning_of_the_state_are_refused(
+    tmp_path: Path, extra: str, why: str
+) -> None:
+    d = tmp_path / "data"
+    d.mkdir()
+    remember_markets(d, DEFAULT_CONFIG + EXTRA)
+    changed = tmp_path / "changed.toml"
+    changed.write_text(DEFAULT_CONFIG + extra)
+    with pytest.raises(SystemExit, match=why):
+        choose_markets(str(changed), d)
+    with pytest.raises(SystemExit, match="does not fit the data directory"):
+        choose_markets(None, d, remembered=False)  # serve without --config: built-in markets
+
+
+def test_markets_may_grow_and_change_fees_and_limits(tmp_path: Path) -> None:
+    d = tmp_path / "data"
+    d.mkdir()
+    remember_markets(d, DEFAULT_CONFIG + EXTRA)
+    looser = EXTRA + 'max_trade = "5"\ntaker_fee = "0.002"\n'
+    more = looser + EXTRA.replace("XRP", "ADA").replace("77", "78")
+    config = tmp_path / "more.toml"
+    config.write_text(DEFAULT_CONFIG + more)
+    markets = choose_markets(str(config), d).markets
+    assert "ADAUSDT_SPBL" in markets.symbols and markets.symbols["XRPUSDT_SPBL"].max_trade == 500
+
+
+def test_a_state_with_a_coin_the_markets_lack_is_refused() -> None:
+    big = parse_markets(DEFAULT_CONFIG + EXTRA)
+    ex = Exchange(big)
+    ex.apply(CreateAccount(1))
+    ex.apply(Deposit(1, 10001, "XRP", 5))
+    with pytest.raises(ValueError, match="holds XRP, a coin the markets do not list"):
+        Exchange.from_state(default_markets(), ex.export_state())
 
 
 def test_an_explicit_config_wins_and_is_remembered(tmp_path: Path) -> None:

@@ -194,6 +194,37 @@ def parse_markets(text: str) -> Markets:
     return build_markets(data)
 
 
+def market_changes(old: Markets, new: Markets) -> list[str]:
+    """What in ``new`` would change the meaning of a state made with ``old``: a coin or a
+    symbol gone, a coin with another id or scale (balances are counted in its smallest
+    unit), a symbol with other coins or scales (prices in ticks, quantities in lots). Fees,
+    limits, status and chains may change, and coins and symbols may be added."""
+    out: list[str] = []
+    for name, coin in old.coins.items():
+        now = new.coins.get(name)
+        if now is None:
+            out.append(f"coin {name} is missing")
+        elif (now.coin_id, now.scale) != (coin.coin_id, coin.scale):
+            out.append(
+                f"coin {name} has id {now.coin_id} and scale {now.scale},"
+                f" not id {coin.coin_id} and scale {coin.scale}"
+            )
+    for name, sym in old.symbols.items():
+        got = new.symbols.get(name)
+        if got is None:
+            out.append(f"symbol {name} is missing")
+            continue
+        was = (sym.base, sym.quote, sym.price_scale, sym.quantity_scale)
+        is_ = (got.base, got.quote, got.price_scale, got.quantity_scale)
+        if is_ != was:
+            out.append(
+                f"symbol {name} is {got.base}/{got.quote} with price_scale {got.price_scale}"
+                f" and quantity_scale {got.quantity_scale}, not {sym.base}/{sym.quote} with"
+                f" {sym.price_scale} and {sym.quantity_scale}"
+            )
+    return out
+
+
 DEFAULT_CONFIG = """
 [[coins]]
 id = 1

@@ -102,6 +102,8 @@ def import_state(ex: Exchange, data: dict[str, Any]) -> None:
         acct = Account(uid, ctime)
         acct.frozen = frozen
         for coin, avail, frz, locked, utime in balances:
+            if coin not in ex.markets.coins:
+                raise ValueError(f"user {uid} holds {coin}, a coin the markets do not list")
             acct.balances[coin] = Balance(avail, frz, locked, utime)
         ex.accounts[uid] = acct
     for key, uid, secret, pp, perms, ips, ctime in data["api_keys"]:
