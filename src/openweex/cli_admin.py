@@ -72,11 +72,11 @@ def add_admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p = asub.add_parser("create-account", help="open an account")
     p.set_defaults(func=lambda a: admin_call(a, "POST", "/accounts", {}))
     p = asub.add_parser("create-key", help="issue an API key for a user")
-    p.add_argument("--uid", required=True, help="the user's id")
+    p.add_argument("--uid", type=int, required=True, help="the user's id")
     p.add_argument("--passphrase", required=True, help="the key's passphrase (ACCESS-PASSPHRASE)")
     p.add_argument(
         "--permissions",
-        nargs="*",
+        nargs="+",
         default=None,
         help="SPOT_ACCOUNT_R and/or SPOT_TRADE (default: both)",
     )
@@ -86,7 +86,7 @@ def add_admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.set_defaults(func=_create_key)
     for name, path in (("deposit", "/deposits"), ("withdraw", "/withdrawals")):
         p = asub.add_parser(name, help=f"{name} funds")
-        p.add_argument("--uid", required=True, help="the user's id")
+        p.add_argument("--uid", type=int, required=True, help="the user's id")
         p.add_argument("--coin", required=True, help="e.g. USDT")
         p.add_argument("--amount", required=True, help="a decimal amount, e.g. 1000.5")
         p.set_defaults(
@@ -95,7 +95,7 @@ def add_admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
             )
         )
     p = asub.add_parser("transfer", help="move funds between SPOT and another account type")
-    p.add_argument("--uid", required=True, help="the user's id")
+    p.add_argument("--uid", type=int, required=True, help="the user's id")
     p.add_argument("--coin", required=True, help="e.g. USDT")
     p.add_argument("--amount", required=True, help="a decimal amount, e.g. 1000.5")
     p.add_argument("--from-type", required=True, help="SPOT or another account type")
@@ -116,20 +116,20 @@ def add_admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     for name in ("freeze", "unfreeze"):
         p = asub.add_parser(name, help=f"{name} a user")
-        p.add_argument("--uid", required=True, help="the user's id")
+        p.add_argument("--uid", type=int, required=True, help="the user's id")
         p.set_defaults(
-            func=lambda a, name=name: admin_call(a, "POST", f"/accounts/{a.uid}/{name}", {})
+            func=lambda a, name=name: admin_call(a, "POST", f"/accounts/{a.uid:d}/{name}", {})
         )
     p = asub.add_parser("account", help="show an account")
-    p.add_argument("--uid", required=True, help="the user's id")
-    p.set_defaults(func=lambda a: admin_call(a, "GET", f"/accounts/{a.uid}", {}))
+    p.add_argument("--uid", type=int, required=True, help="the user's id")
+    p.set_defaults(func=lambda a: admin_call(a, "GET", f"/accounts/{a.uid:d}", {}))
     for p in asub.choices.values():
         _admin_common(p)
 
 
 def _create_key(args: argparse.Namespace) -> int:
     body: dict[str, Any] = {"uid": args.uid, "passphrase": args.passphrase}
-    if args.permissions:
+    if args.permissions is not None:
         body["permissions"] = args.permissions
     if args.ips:
         body["ipWhitelist"] = args.ips
@@ -145,7 +145,7 @@ def add_data_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=datadir.cmd_check)
     p = dsub.add_parser("snapshot", help="recover the state and write a snapshot")
     p.set_defaults(func=datadir.cmd_snapshot)
-    p = dsub.add_parser("reset", help="delete the state (keeps admin-token, markets.toml)")
+    p = dsub.add_parser("reset", help="delete everything but the admin token")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=datadir.cmd_reset)
     p = dsub.add_parser("export", help="write the whole exchange state to one file")

@@ -6,6 +6,7 @@ Amounts are decimal strings in the coin's units.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from typing import Any
 
@@ -46,6 +47,56 @@ def _str_list(p: Params, name: str) -> tuple[str, ...] | None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise fail(errors.PARAM_INVALID, f"{name} must be a list of strings")
     return tuple(value)
+
+
+# A passphrase travels in the ACCESS-PASSPHRASE header: no control characters, bounded length.
+MAX_PASSPHRASE = 64
+
+
+def _passphrase(p: Params) -> str:
+    text = req_str(p, "passphrase")
+    if any(c < " " or c == "\x7f" for c in text):
+        raise fail(errors.PARAM_INVALID, "passphrase must not contain control characters")
+    if len(text) > MAX_PASSPHRASE:
+        raise fail(errors.PARAM_INVALID, f"passphrase must be at most {MAX_PASSPHRASE} characters")
+    return text
+
+
+def _permissions(p: Params) -> tuple[str, ...]:
+    """Absent: every permission. Given: each known one once, in the order of PERMISSIONS."""
+    given = _str_list(p, "permissions")
+    if given is None:
+        return PERMISSIONS
+    if not given:
+        raise fail(errors.PARAM_INVALID, "permissions must not be empty (omit it for all)")
+    for name in given:
+        if name not in PERMISSIONS:
+            raise fail(errors.PARAM_INVALID, f"unknown permission {name[:64]!r}")
+    return tuple(name for name in PERMISSIONS if name in given)
+
+
+def _ip_text(entry: str) -> str:
+    """An IP address in the text form a socket reports for a client, or 40017."""
+    text = entry.strip()
+    try:
+        if not text.isascii() or not text.isprintable() or " " in text:
+            raise ValueError(text)
+        addr = ipaddress.ip_address(text)
+    except ValueError:
+        raise fail(
+            errors.PARAM_INVALID, f"ipWhitelist entry {text[:64]!r} is not an IP address"
+        ) from None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        # a dual-stack socket reports an IPv4 client as ::ffff:a.b.c.d
+        scope = f"%{addr.scope_id}" if addr.scope_id else ""
+        return f"::ffff:{addr.ipv4_mapped}{scope}"
+    return str(addr)
+
+
+def _ip_whitelist(p: Params) -> tuple[str, ...]:
+    """Each address once, normalised; absent or empty: any address."""
+    given = _str_list(p, "ipWhitelist") or ()
+    return tuple(dict.fromkeys(_ip_text(entry) for entry in given))
 
 
 def bill_data(markets: Markets, b: BalanceUpdate) -> dict[str, Any]:
@@ -95,9 +146,7 @@ async def create_account(ctx: Ctx) -> Any:
 async def create_api_key(ctx: Ctx) -> Any:
     """Issue an API key; the secret is shown only in this response."""
     p = ctx.params
-    perms = _str_list(p, "permissions") or PERMISSIONS
-    ips = _str_list(p, "ipWhitelist") or ()
-    cmd = issue_key(_uid(p), req_str(p, "passphrase"), perms, ips)
+    cmd = issue_key(_uid(p), _passphrase(p), _permissions(p), _ip_whitelist(p))
     result, _ = await ctx.api.runtime.submit(cmd)
     if isinstance(result, Reject):
         return result
