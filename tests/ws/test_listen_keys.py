@@ -110,6 +110,36 @@ async def test_delete_closes_the_key_and_its_connections(ws_server: ServerProces
         await other.close()
 
 
+async def test_a_frozen_user_has_no_private_stream(ws_server: ServerProcess) -> None:
+    user = RestUser(ws_server, {"USDT": "10"})
+    key = user.listen_key()
+    c = await WsClient.open(ws_server.ws_url, key)
+    other = await WsClient.open(ws_server.ws_url)  # a public connection: not the user's
+    try:
+        await c.subscribe(*PRIVATE)
+        await other.subscribe("spot@public.deals.v3.api@BTCUSDT")
+        ws_server.admin("POST", f"/accounts/{user.user.uid}/freeze")
+        frames, code = await c.closed_with()
+        assert code == 1008
+        assert_notice(frames, 18, "frozen")
+        frames, code = await refused(ws_server.ws_url, key)  # the key itself still lives
+        assert code == 1008
+        assert_notice(frames, 18, "frozen")
+        assert await other.drain() == []  # still open
+        ws_server.admin("POST", f"/accounts/{user.user.uid}/unfreeze")
+        again = await WsClient.open(ws_server.ws_url, key)
+        try:
+            await again.subscribe(*PRIVATE)
+            ws_server.admin(
+                "POST", "/deposits", {"uid": user.user.uid, "coin": "USDT", "amount": "1"}
+            )
+            assert [f["c"] for f in await again.drain()] == [PRIVATE[2]]
+        finally:
+            await again.close()
+    finally:
+        await other.close()
+
+
 @pytest.fixture
 def clocked(tmp_path: Path) -> Iterator[tuple[InProcessServer, FakeClock]]:
     clock = FakeClock(1_700_000_000_000)

@@ -61,6 +61,7 @@ CONNECTION_EXPIRED = 14
 NO_SUBSCRIPTION = 15
 SLOW_CONSUMER = 16
 SHUTTING_DOWN = 17
+ACCOUNT_FROZEN = 18
 
 REPLY_CODES = {
     OK: "success",
@@ -78,6 +79,7 @@ NOTICE_CODES = {
     NO_SUBSCRIPTION: "no subscription within the allowed time",
     SLOW_CONSUMER: "the client did not read fast enough (send queue overflow)",
     SHUTTING_DOWN: "the server is shutting down",
+    ACCOUNT_FROZEN: "the account is frozen",
 }
 
 _ORDER_KIND = {Force.NORMAL: 1, Force.POST_ONLY: 2, Force.IOC: 3, Force.FOK: 4}

@@ -51,7 +51,7 @@ from openweex.api.ws.channels import (
 from openweex.api.ws.conn import Conn, Hold, WsConfig
 from openweex.api.ws.frames import Formatter, Frame, push
 from openweex.api.ws.public import PublicFeed
-from openweex.domain.commands import Command
+from openweex.domain.commands import Command, SetUserFrozen
 from openweex.domain.events import (
     BalanceUpdate,
     Event,
@@ -124,6 +124,9 @@ class Hub:
                         self._deal(ev, now)
                 elif isinstance(ev, ListenKeyClosed):
                     self.close_key(ev.key, frames.LISTEN_KEY_CLOSED)
+            if type(cmd) is SetUserFrozen and result is True and cmd.uid in by_uid:
+                for conn in list(by_uid[cmd.uid]):  # a frozen user's streams end with it
+                    self.close_conn(conn, frames.ACCOUNT_FROZEN, POLICY)
         finally:
             self.hold.release()
         if self.drops:
@@ -180,6 +183,9 @@ class Hub:
             if len(self.by_key.get(key, ())) >= self.config.max_connections_per_key:
                 return frames.TOO_MANY_CONNECTIONS, POLICY
             uid = entry[0]
+            acct = self.runtime.exchange.accounts.get(uid)
+            if acct is not None and acct.frozen:  # as its REST calls get 40013
+                return frames.ACCOUNT_FROZEN, POLICY
         self._next_id += 1
         conn = Conn(self._next_id, uid, key, now, self.config.queue_size, self.drops, self.hold)
         self.conns.add(conn)
