@@ -13,7 +13,12 @@ import pytest
 
 from openweex.cli import MARKETS_FILE, choose_markets, main, remember_markets
 from openweex.domain.commands import CreateAccount, Deposit
-from openweex.domain.markets import DEFAULT_CONFIG, default_markets, parse_markets
+from openweex.domain.markets import (
+    DEFAULT_CONFIG,
+    MarketConfigError,
+    default_markets,
+    parse_markets,
+)
 from openweex.engine.exchange import Exchange
 from tests.durability.test_datadir_cli import cli
 from tests.support.server import ServerProcess
@@ -196,3 +201,19 @@ def test_simulation_tables_are_checked_without_demo(
     assert done.value.code == 2
     assert "bad simulation config" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize(
+    ("typo", "why"),
+    [
+        (("taker_fee", "taker_fees"), "symbol BTCUSDT_SPBL: unknown key(s): taker_fees"),
+        (("scale = 8", "scal = 8"), "coin BTC: unknown key(s): scal"),
+        (("withdraw_fee", "withdrawfee"), "chain BTC: unknown key(s): withdrawfee"),
+    ],
+)
+def test_a_key_the_market_configuration_does_not_know_is_refused(
+    typo: tuple[str, str], why: str
+) -> None:
+    with pytest.raises(MarketConfigError) as refused:
+        parse_markets(DEFAULT_CONFIG.replace(*typo, 1))
+    assert str(refused.value) == why

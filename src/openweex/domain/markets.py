@@ -109,7 +109,48 @@ def _units(value: Any, scale: int, what: str) -> int:
     return int(scaled)
 
 
+_COIN_KEYS = frozenset({"id", "name", "scale", "transfer", "chains"})
+_CHAIN_KEYS = frozenset(
+    {
+        "chain",
+        "need_tag",
+        "withdraw_able",
+        "recharge_able",
+        "withdraw_fee",
+        "deposit_confirm",
+        "withdraw_confirm",
+        "min_deposit_amount",
+        "min_withdraw_amount",
+        "browser_url",
+    }
+)
+_SYMBOL_KEYS = frozenset(
+    {
+        "symbol",
+        "base",
+        "quote",
+        "price_scale",
+        "quantity_scale",
+        "min_trade",
+        "max_trade",
+        "maker_fee",
+        "taker_fee",
+        "status",
+    }
+)
+
+
+def _known_keys(raw: Any, allowed: frozenset[str], kind: str, name_key: str) -> None:
+    """A key the configuration does not know is a typo that would go unnoticed: refused."""
+    if not isinstance(raw, dict):
+        raise MarketConfigError(f"{kind}: expected a table, got {raw!r}")
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise MarketConfigError(f"{kind} {raw.get(name_key)}: unknown key(s): {', '.join(unknown)}")
+
+
 def _chain(raw: dict[str, Any]) -> Chain:
+    _known_keys(raw, _CHAIN_KEYS, "chain", "chain")
     return Chain(
         chain=raw.get("chain"),
         need_tag=bool(raw.get("need_tag", False)),
@@ -129,6 +170,7 @@ def build_markets(data: dict[str, Any]) -> Markets:
     coins: dict[str, Coin] = {}
     try:
         for raw in data.get("coins", []):
+            _known_keys(raw, _COIN_KEYS, "coin", "name")
             name = str(raw["name"]).upper()
             coins[name] = Coin(
                 coin_id=int(raw["id"]),
@@ -139,6 +181,7 @@ def build_markets(data: dict[str, Any]) -> Markets:
             )
         symbols: dict[str, Symbol] = {}
         for raw in data.get("symbols", []):
+            _known_keys(raw, _SYMBOL_KEYS, "symbol", "symbol")
             name = str(raw["symbol"]).upper()
             base, quote = str(raw["base"]).upper(), str(raw["quote"]).upper()
             if base not in coins or quote not in coins:
