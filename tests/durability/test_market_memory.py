@@ -53,6 +53,7 @@ def test_the_directory_keeps_the_configuration_it_runs_with(
     try:
         assert "XRPUSDT_SPBL" in products(srv.url)
         user = srv.new_user({"XRP": "12.5", "USDT": "100"})  # state the built-in set cannot hold
+        before = srv.admin("GET", f"/accounts/{user.uid}")
     finally:
         assert srv.stop() == 0
     assert (d / MARKETS_FILE).read_text() == config.read_text()
@@ -75,6 +76,8 @@ def test_the_directory_keeps_the_configuration_it_runs_with(
         assert "XRPUSDT_SPBL" in products(srv.url)
         account = srv.admin("GET", f"/accounts/{user.uid}")
         assert {a["coinName"]: a["available"] for a in account["assets"]}["xrp"] == "12.5"
+        assert account == before  # the same lists, in the same order (coin ids)
+        assert [a["coinName"] for a in account["assets"]] == ["usdt", "xrp"]
     finally:
         assert srv.stop() == 0
     # an export carries the markets: an import into a new directory needs no --config

@@ -78,7 +78,8 @@ async def assets(ctx: Ctx) -> Any:
             raise fail(errors.PARAM_INVALID, f"unknown coin {text}")
         only = coin.name
     out = []
-    for name, b in acct.balances.items():
+    # in coin id order: the same list before and after a restart (a snapshot keeps no order)
+    for name, b in sorted(acct.balances.items(), key=lambda nb: coins[nb[0]].coin_id):
         if only is None or name == only:
             out.append(
                 wire.asset_json(coins[name], b.available, b.frozen, b.locked, b.utime or acct.ctime)

@@ -233,9 +233,9 @@ async def account_info(ctx: Ctx) -> Any:
         "frozen": acct.frozen,
         "assets": [
             wire.asset_json(coins[c], b.available, b.frozen, b.locked, b.utime)
-            for c, b in acct.balances.items()
+            for c, b in sorted(acct.balances.items(), key=lambda cb: coins[cb[0]].coin_id)
         ],
-        "apiKeys": [k.api_key for k in ex.api_keys.values() if k.uid == uid],
+        "apiKeys": sorted(k.api_key for k in ex.api_keys.values() if k.uid == uid),
     }
 
 

@@ -38,7 +38,8 @@ async def create_listen_key(ctx: Ctx) -> Any:
 @route("GET", PATH, permission=READ, raw=True)
 async def list_listen_keys(ctx: Ctx) -> Any:
     """All valid listen keys of the user."""
-    return {"listenKey": ctx.api.runtime.exchange.live_listen_keys(ctx.uid, ctx.now)}
+    # sorted: the same list before and after a restart (a snapshot keeps no creation order)
+    return {"listenKey": sorted(ctx.api.runtime.exchange.live_listen_keys(ctx.uid, ctx.now))}
 
 
 @route("PUT", PATH, permission=READ, raw=True, params=(("listenKey", S, True),))
