@@ -162,3 +162,17 @@ def test_admin_api_validation(live: ServerProcess) -> None:
     assert r.status_code == 400 and r.json()["code"] == "40040"
     r = httpx.post(live.url + "/admin/v1/accounts/abc/freeze", json={}, headers=h)
     assert r.status_code == 404 and r.json()["code"] == "40404"
+
+
+def test_an_admin_bill_is_the_bill_account_bills_shows(live: ServerProcess) -> None:
+    user = live.new_user()
+    client = SignedClient(live.url, user)
+    made = [
+        live.admin("POST", "/deposits", {"uid": user.uid, "coin": "USDT", "amount": "25.5"}),
+        live.admin("POST", "/withdrawals", {"uid": user.uid, "coin": "USDT", "amount": "0.5"}),
+    ]
+    listed = {b["billId"]: b for b in client.post("/api/spot/v1/account/bills", {})["data"]}
+    for bill in made:
+        assert {k: bill[k] for k in listed[bill["billId"]]} == listed[bill["billId"]]
+        assert bill["uid"] == user.uid
+    assert [b["available"] for b in made] == ["25.5", "25"]

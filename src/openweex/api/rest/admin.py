@@ -100,18 +100,21 @@ def _ip_whitelist(p: Params) -> tuple[str, ...]:
 
 
 def bill_data(markets: Markets, b: BalanceUpdate) -> dict[str, Any]:
+    """The bill as ``account/bills`` shows it (deposits and withdrawals take no fee), with
+    the user and the available balance after it."""
     coin = markets.coins[b.coin]
     return {
-        "billId": str(b.bill_id),
-        "uid": str(b.uid),
+        "cTime": str(b.ts),
         "coinId": str(coin.coin_id),
-        "coinName": coin.name,
+        "coinName": coin.name.lower(),
         "groupType": b.group_type,
         "bizType": b.biz_type,
         "quantity": format_units(b.bill_qty, coin.scale),
         "balance": format_units(b.balance_before, coin.scale),
+        "fees": "0",
+        "billId": str(b.bill_id),
+        "uid": str(b.uid),
         "available": format_units(b.available, coin.scale),
-        "cTime": str(b.ts),
     }
 
 
