@@ -52,6 +52,11 @@ def test_market_endpoints_after_a_trade(client: Client, counterparty: Client) ->
     book = client.get_depth(BTC, limit=5)
     assert any(level.price == Decimal("30000") for level in book.asks)
     assert book.timestamp > 0
+    assert book.version is not None and int(book.version) > 0  # the increase.depth ``r``
+    # the best ask (0.3 BTC left at 30000) as the ticker's Bitget v1 extras give it
+    ticker = client.get_ticker(BTC)
+    assert (ticker.best_ask, ticker.ask_size) == (book.asks[0].price, book.asks[0].quantity)
+    assert ticker.best_ask == Decimal("30000") and ticker.open_utc0 is not None
 
 
 def test_orders_lifecycle(client: Client, counterparty: Client) -> None:
@@ -129,6 +134,7 @@ def test_account_endpoints(live: ServerProcess, user: User, client: Client) -> N
     records = client.get_transfer_records()
     assert [r.amount for r in records] == [Decimal("7")]
     assert records[0].coin_name.upper() == "USDT"
+    assert records[0].transfer_id is not None and records[0].transfer_id.isdigit()
 
 
 def test_listen_keys(live: ServerProcess, user: User) -> None:

@@ -12,7 +12,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Self
 
-from ._wire import Amount, amount_param, dec, flag, integer, millis, obj, objs, opt_text, text
+from ._wire import (
+    Amount,
+    amount_param,
+    dec,
+    flag,
+    integer,
+    millis,
+    obj,
+    objs,
+    opt_dec,
+    opt_text,
+    text,
+)
 from .enums import Force, OrderStatus, OrderType, Side
 
 
@@ -105,7 +117,9 @@ class Product:
 @dataclass(frozen=True, slots=True)
 class Ticker:
     """24 h ticker (``high24h``, ``low24h``, ``close``, ``quoteVol``, ``baseVol``,
-    ``usdtVol``, ``ts``)."""
+    ``usdtVol``, ``ts``); the best bid and ask with their sizes and the UTC-day open when the
+    server sends them (Bitget v1's ``buyOne``, ``bidSz``, ``sellOne``, ``askSz``,
+    ``openUtc0``; openweex does), else None."""
 
     symbol: str
     high_24h: Decimal
@@ -115,6 +129,11 @@ class Ticker:
     base_vol: Decimal
     usdt_vol: Decimal
     ts: int
+    best_bid: Decimal | None = None
+    bid_size: Decimal | None = None
+    best_ask: Decimal | None = None
+    ask_size: Decimal | None = None
+    open_utc0: Decimal | None = None
 
     @classmethod
     def from_wire(cls, raw: object) -> Self:
@@ -128,6 +147,11 @@ class Ticker:
             base_vol=dec(d.get("baseVol")),
             usdt_vol=dec(d.get("usdtVol")),
             ts=millis(d.get("ts")),
+            best_bid=opt_dec(d.get("buyOne")),
+            bid_size=opt_dec(d.get("bidSz")),
+            best_ask=opt_dec(d.get("sellOne")),
+            ask_size=opt_dec(d.get("askSz")),
+            open_utc0=opt_dec(d.get("openUtc0")),
         )
 
 
@@ -214,11 +238,15 @@ def levels(raw: object) -> tuple[PriceLevel, ...]:
 
 @dataclass(frozen=True, slots=True)
 class OrderBook:
-    """``/market/depth``: asks ascending, bids descending, ``timestamp`` in ms."""
+    """``/market/depth``: asks ascending, bids descending, ``timestamp`` in ms; ``version``
+    the book's version when the server sends one (openweex does: comparable, as ints, with
+    :attr:`DepthEvent.version <openweex.client.events.DepthEvent.version>`, the ``r`` of the
+    ``increase.depth`` stream, to line a snapshot up with the diffs), else None."""
 
     asks: tuple[PriceLevel, ...]
     bids: tuple[PriceLevel, ...]
     timestamp: int
+    version: str | None = None
 
     @classmethod
     def from_wire(cls, raw: object) -> Self:
@@ -227,6 +255,7 @@ class OrderBook:
             asks=levels(d.get("asks")),
             bids=levels(d.get("bids")),
             timestamp=millis(d.get("timestamp", d.get("ts"))),
+            version=opt_text(d.get("version")),
         )
 
 
@@ -296,6 +325,7 @@ class TransferRecord:
     from_symbol: str
     amount: Decimal
     trade_time: int
+    transfer_id: str | None = None  # openweex's ``transferId``
 
     @classmethod
     def from_wire(cls, raw: object) -> Self:
@@ -309,6 +339,7 @@ class TransferRecord:
             from_symbol=text(d.get("fromSymbol")),
             amount=dec(d.get("amount")),
             trade_time=millis(d.get("tradeTime")),
+            transfer_id=opt_text(d.get("transferId")),
         )
 
 
