@@ -130,6 +130,19 @@ def test_errors_print_one_line_and_exit_non_zero(capsys: pytest.CaptureFixture[s
         "",
         "error 43001: Order does not exist\n",
     )
+    # several ids: what was cancelled on stdout, what was not on stderr, and a failure status
+    status, out, _ = cli(capsys, "order", "place", BTC, "buy", "0.01", "--price", "1000")
+    live_id = out.split()[2]
+    assert cli(capsys, "order", "cancel", BTC, live_id, "424242") == (
+        1,
+        f"cancelled order {live_id}\n",
+        "error: not cancelled (unknown, another user's or finished): 424242\n",
+    )
+    assert cli(capsys, "order", "cancel", BTC, "424242", "424243") == (
+        1,
+        "no order to cancel\n",
+        "error: not cancelled (unknown, another user's or finished): 424242, 424243\n",
+    )
     status, _, err = cli(capsys, "order", "place", BTC, "buy", "1000", "--price", "30000")
     assert (status, err) == (1, "error 43012: Insufficient balance\n")
     status, _, err = cli(capsys, "balances", "--secret-key", "wrong")

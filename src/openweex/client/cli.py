@@ -120,22 +120,36 @@ def _closed_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+class PartlyDone(Exception):
+    """A command did part of what it was asked: ``result`` is printed as usual, ``problem``
+    on stderr, and the exit status is :data:`API_FAILED`."""
+
+    def __init__(self, result: object, problem: str) -> None:
+        super().__init__(problem)
+        self.result = result
+        self.problem = problem
+
+
 def run(args: argparse.Namespace) -> int:
     """Run one REST command and print its result (table, or JSON with ``--json``)."""
     action: Action = args.action
     render: Render = args.render
+    status = OK
     try:
         with make_client(args) as client:
             result = action(client, args)
             if isinstance(result, Iterator):
                 result = list(result)
+    except PartlyDone as partly:
+        result, status = partly.result, API_FAILED
+        print(f"error: {partly.problem}", file=sys.stderr, flush=True)
     except (OpenWeexError, ValueError, TypeError, KeyboardInterrupt) as exc:
         return report(exc, args)
     try:
         print(fmt.to_json(result) if args.json else render(result, args), flush=True)
     except BrokenPipeError:
         _closed_stdout()
-    return OK
+    return status
 
 
 def run_watch(args: argparse.Namespace) -> int:
@@ -381,6 +395,11 @@ def _cancel(c: Client, a: argparse.Namespace) -> list[str]:
     done: list[str] = []
     for start in range(0, len(ids), 50):
         done += c.cancel_batch_orders(a.symbol, ids[start : start + 50])
+    missing = [order_id for order_id in ids if order_id not in set(done)]
+    if missing:  # the batch answer leaves out what it could not cancel: say so
+        raise PartlyDone(
+            done, f"not cancelled (unknown, another user's or finished): {', '.join(missing)}"
+        )
     return done
 
 
