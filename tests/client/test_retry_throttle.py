@@ -226,6 +226,22 @@ def test_client_throttles_by_the_contract_limits(fake: FakeWeex) -> None:
         assert sleeps == [pytest.approx(1.0 + margin), pytest.approx(2.0 + margin)]
 
 
+def test_the_listen_key_methods_share_one_budget(fake: FakeWeex) -> None:
+    """The server counts /api/v3/userDataStream per path, whatever the method (10 / 1 s)."""
+    now, sleeps = [0.0], list[float]()
+    uds = "/api/v3/userDataStream"
+    fake.on("POST", uds, '{"listenKey": "k"}')
+    fake.on("GET", uds, '{"listenKey": ["k"]}')
+    with _throttled_client(fake, now, sleeps) as c:
+        for _ in range(5):
+            c.create_listen_key()
+        for _ in range(5):
+            c.get_listen_keys()
+        assert sleeps == []
+        c.get_listen_keys()  # the 11th of the path within the second
+        assert sleeps == [pytest.approx(1.0 + Throttle.MARGIN)]
+
+
 def test_throttle_is_off_by_default(fake: FakeWeex, client: Client, sleeps: list[float]) -> None:
     fake.on("GET", ASSETS, envelope([]))
     for _ in range(30):

@@ -73,7 +73,8 @@ class BaseClient:
         """Seconds to wait before sending a request to ``endpoint`` (0 without a throttle)."""
         if self.throttle is None:
             return 0.0
-        return self.throttle.reserve(endpoint.name, endpoint.limit)
+        # keyed by path, as the server counts: the listen-key methods share one budget
+        return self.throttle.reserve(endpoint.path, endpoint.limit)
 
     def may_retry(self, endpoint: Endpoint, error: OpenWeexError, attempt: int) -> bool:
         """Whether to retry after ``error``: idempotent endpoint, retryable error, budget left."""
