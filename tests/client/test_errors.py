@@ -15,6 +15,8 @@ from openweex.client import (
     InsufficientBalanceError,
     InvalidParameterError,
     InvalidResponseError,
+    ListenKeyLimitError,
+    ListenKeyNotFoundError,
     OpenWeexError,
     OrderNotFoundError,
     OrderRejectedError,
@@ -67,6 +69,8 @@ EXPECTED: dict[type[ApiError], list[str]] = {
     OrderRejectedError: ["43115", "43116", "43117"],
     DuplicateClientOrderIdError: ["43118"],
     ServerError: ["40015", "40200", "40725"],
+    ListenKeyLimitError: ["40041"],
+    ListenKeyNotFoundError: ["40042"],
 }
 
 

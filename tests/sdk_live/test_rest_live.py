@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+import pytest
+
 from openweex.client import (
     Client,
     Force,
+    ListenKeyNotFoundError,
     OrderRequest,
     OrderStatus,
     OrderType,
@@ -144,6 +147,9 @@ def test_listen_keys(live: ServerProcess, user: User) -> None:
         c.keep_alive_listen_key(key)
         c.close_listen_key(key)
         assert key not in c.get_listen_keys()
+        with pytest.raises(ListenKeyNotFoundError) as gone:
+            c.keep_alive_listen_key(key)
+        assert gone.value.code == "40042"
 
 
 def test_readme_example(live: ServerProcess, user: User) -> None:

@@ -136,6 +136,15 @@ class ServerError(ApiError):
     """The server failed or is unavailable: system error, upgrade, HTTP 5xx."""
 
 
+class ListenKeyNotFoundError(ApiError):
+    """The listen key does not exist, expired, or belongs to another user (40042): create a
+    new one."""
+
+
+class ListenKeyLimitError(ApiError):
+    """The user already has the most live listen keys allowed, 60 (40041)."""
+
+
 _AUTH = ("40001", "40002", "40003", "40005", "40006", "40008", "40009", "40011", "40012")
 _PERMISSION = ("40013", "40014", "40016", "40018")
 _PARAMETER = (
@@ -165,6 +174,8 @@ ERROR_CODES: Mapping[str, type[ApiError]] = {
     "43012": InsufficientBalanceError,
     "43001": OrderNotFoundError,
     "43118": DuplicateClientOrderIdError,
+    "40041": ListenKeyLimitError,
+    "40042": ListenKeyNotFoundError,
 }
 """WEEX error code -> exception class. The one place where codes are classified."""
 
