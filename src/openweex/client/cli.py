@@ -78,18 +78,26 @@ def _credentials(args: argparse.Namespace) -> tuple[str | None, str | None, str 
     return given
 
 
+def _checked_url(args: argparse.Namespace) -> str:
+    """The server's URL, refused (a usage error) unless it is http:// or https://."""
+    url = base_url(args)
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"--url must start with http:// or https:// (got {url!r})")
+    return url
+
+
 def make_client(args: argparse.Namespace) -> Client:
     """The sync client for ``args`` (tests replace this to inject a transport)."""
     key, secret, passphrase = _credentials(args)
-    return Client(base_url(args), key, secret, passphrase, timeout=args.timeout, retry=CLI_RETRY)
+    url = _checked_url(args)
+    return Client(url, key, secret, passphrase, timeout=args.timeout, retry=CLI_RETRY)
 
 
 def make_async_client(args: argparse.Namespace) -> AsyncClient:
     """The async client for ``args`` (used by ``watch``)."""
     key, secret, passphrase = _credentials(args)
-    return AsyncClient(
-        base_url(args), key, secret, passphrase, timeout=args.timeout, retry=CLI_RETRY
-    )
+    url = _checked_url(args)
+    return AsyncClient(url, key, secret, passphrase, timeout=args.timeout, retry=CLI_RETRY)
 
 
 def _fail(message: str, status: int) -> int:
