@@ -4,6 +4,9 @@ server restarts on the same port and data directory."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -33,7 +36,7 @@ from openweex.client import (
 )
 from tests.support.server import ServerProcess, User
 
-from .helpers import BTC, async_client_for
+from .helpers import BTC, NO_RETRY, async_client_for
 
 Match = Callable[[StreamEvent], bool]
 
@@ -180,5 +183,103 @@ async def test_private_stream_reconnects_after_a_restart(tmp_path: Path) -> None
                 await c.place_order(BTC, "buy", "limit", "0.001", price="1000", client_order_id="b")
                 event = await after
         assert event.client_order_id == "b" and stream.connections == 2
+    finally:
+        srv.stop()
+
+
+async def test_a_read_that_times_out_keeps_the_private_stream(
+    live: ServerProcess, user: User
+) -> None:
+    async with async_client_for(live, user) as c, private_stream(c) as stream:
+        keys = await c.get_listen_keys()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(anext(stream), 0.2)
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.05):
+                await anext(stream)
+        assert await c.get_listen_keys() == keys and len(keys) == 1
+        await c.place_order(BTC, "buy", "limit", "0.001", price="1000", client_order_id="t1")
+        event = await collect(stream, order_event("t1", StreamOrderStatus.NEW))
+        assert stream.connections == 1
+    assert event.client_order_id == "t1"
+    async with async_client_for(live, user) as c:
+        assert await c.get_listen_keys() == []
+
+
+async def test_a_read_that_times_out_keeps_the_public_stream(
+    live: ServerProcess, user: User, other: User
+) -> None:
+    async with (
+        async_client_for(live, user) as maker,
+        async_client_for(live, other) as taker,
+        public_stream([deals_channel("BTCUSDT")], base_url=live.url) as stream,
+    ):
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(anext(stream), 0.2)
+        await maker.place_order(BTC, "sell", "limit", "0.01", price="37000")
+        await taker.place_order(BTC, "buy", "limit", "0.01", price="37000")
+        trade = await collect(stream, lambda e: isinstance(e, PublicDealsEvent))
+    assert trade.deals[0].price == Decimal("37000")
+
+
+async def test_an_error_in_the_body_survives_a_reading_task(
+    live: ServerProcess, user: User
+) -> None:
+    async with async_client_for(live, user) as c:
+        seen: list[StreamEvent] = []
+
+        async def listen(stream: Stream) -> None:
+            async for event in stream:
+                seen.append(event)
+
+        with pytest.raises(ValueError, match="bot logic failed"):
+            async with private_stream(c) as stream:
+                listener = asyncio.create_task(listen(stream))
+                await asyncio.sleep(0.2)
+                raise ValueError("bot logic failed")
+        await asyncio.wait_for(listener, 10)  # the listener's iteration ended
+        assert await c.get_listen_keys() == []
+
+
+async def test_an_http_ws_url_is_accepted(live: ServerProcess) -> None:
+    async with public_stream([book_ticker_channel(BTC)], ws_url=f"{live.url}/ws") as stream:
+        assert stream.connections == 1
+
+
+def test_watch_with_an_invalid_ws_url_is_a_usage_error(live: ServerProcess, user: User) -> None:
+    env = {
+        **os.environ,
+        "OPENWEEX_URL": live.url,
+        "OPENWEEX_API_KEY": user.api_key,
+        "OPENWEEX_SECRET_KEY": user.secret,
+        "OPENWEEX_PASSPHRASE": user.passphrase,
+    }
+    ws_url = live.url.replace("http://", "ftp://") + "/ws"
+    cmd = [sys.executable, "-m", "openweex", "client", "watch", "orders", "--ws-url", ws_url]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: invalid WebSocket URL")
+    assert "Traceback" not in done.stderr and "listenKey" not in done.stderr
+
+
+async def test_private_stream_waits_for_a_server_down_at_start(tmp_path: Path) -> None:
+    srv = ServerProcess(tmp_path / "data", ["--no-rate-limits"]).start()
+    try:
+        srv.args += ["--port", srv.url.rsplit(":", 1)[1]]  # the same port after the restart
+        user = srv.new_user({"USDT": "1000"})
+        await asyncio.to_thread(srv.stop)
+        async with async_client_for(srv, user, retry=NO_RETRY) as c:
+            stream = private_stream(c, reconnect_initial=0.1, reconnect_max=0.5)
+            entering = asyncio.create_task(stream.wait_connected())
+            await asyncio.sleep(1.0)
+            assert not entering.done()  # still trying to create the listen key
+            await asyncio.to_thread(srv.start)
+            await asyncio.wait_for(entering, 30)
+            async with stream:
+                assert len(await c.get_listen_keys()) == 1
+                await c.place_order(BTC, "buy", "limit", "0.001", price="1000", client_order_id="d")
+                event = await collect(stream, order_event("d", StreamOrderStatus.NEW))
+            assert await c.get_listen_keys() == []
+        assert event.client_order_id == "d" and stream.connections == 1
     finally:
         srv.stop()

@@ -10,7 +10,9 @@ async context managers so that cleanup runs when you stop::
 What a stream does:
 - connects to ``ws(s)://host/ws`` (derived from the client's base URL: http -> ws,
   https -> wss; pass ``ws_url`` for a separate WebSocket host such as
-  ``wss://wbs.weex.com/ws``), with ``?listenKey=KEY`` for the private stream;
+  ``wss://wbs.weex.com/ws``; an http(s) ``ws_url`` is turned into ws(s) the same way, and
+  anything else that is not a WebSocket URL raises ValueError), with ``?listenKey=KEY`` for
+  the private stream;
 - subscribes with ``{"method":"SUBSCRIPTION","params":[...]}``; if the first ack after the
   subscription has a non-zero code, raises :class:`~.errors.StreamError`, unless the server
   closes the connection right after it (a refused connection: unknown or expired listen
@@ -23,11 +25,21 @@ What a stream does:
   :class:`~.errors.TransportError`. Events pushed while disconnected are lost: refresh state
   over REST after a reconnect if that matters.
 
-The private stream also creates its listen key (``POST /api/v3/userDataStream``), extends it
-(``PUT``) every ``keepalive_interval`` seconds (30 min) and before each reconnect, replaces
-it with a new key when the server no longer knows it, and deletes it (``DELETE``) on exit.
-Timers run inside the iterator (no background task): while your code holds an event, pings
-wait; the WebSocket layer answers protocol pings on its own.
+The private stream also creates its listen key (``POST /api/v3/userDataStream``; a failure
+to create it is retried like a failed connection, so a stream started while the server is
+down waits for it), extends it (``PUT``) every ``keepalive_interval`` seconds (30 min) and
+before each reconnect, replaces it with a new key when the server no longer knows it, and
+deletes it (``DELETE``) on exit.
+
+The connection is read by a background task, started when the stream is entered or first
+read, which keeps up to :data:`STREAM_BUFFER` items for the reader and runs the timers.
+Reading with a timeout is safe (``asyncio.wait_for(anext(stream), 5)``, or
+``asyncio.timeout`` around the read): a read that is cancelled ends nothing and loses
+nothing, and the next read gets the next event. When the buffer is full the task stops
+reading until the reader catches up (the WebSocket layer and then the server hold what comes
+meanwhile), and pings wait too. Once the stream has failed, every later read raises the
+error; a read after :meth:`Stream.aclose` (also one that was waiting in another task when
+the stream was closed) ends the iteration.
 """
 
 from __future__ import annotations
@@ -36,6 +48,7 @@ import asyncio
 import contextlib
 import json
 import random
+from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -44,6 +57,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidURI, WebSocketException
+from websockets.uri import parse_uri
 
 from .async_ import AsyncClient
 from .errors import ApiError, RateLimitError, ServerError, StreamError, TransportError, is_retryable
@@ -106,11 +120,28 @@ def book_ticker_channel(symbol: str) -> str:
     return f"{PUBLIC_BOOK_TICKER}@{symbol}"
 
 
+_WS_SCHEMES = {"https": "wss", "http": "ws"}
+
+
 def ws_url_from(base_url: str) -> str:
     """The WebSocket URL for a REST base URL: same host and port, scheme ws(s), path /ws."""
     parts = urlsplit(base_url)
-    scheme = {"https": "wss", "http": "ws"}.get(parts.scheme, parts.scheme)
+    scheme = _WS_SCHEMES.get(parts.scheme, parts.scheme)
     return urlunsplit((scheme, parts.netloc, "/ws", "", ""))
+
+
+def _checked_ws_url(url: str) -> str:
+    """``url`` with an http(s) scheme turned into ws(s); ValueError if it is not a valid
+    WebSocket URL."""
+    parts = urlsplit(url)
+    converted = url
+    if parts.scheme in _WS_SCHEMES:
+        converted = urlunsplit(parts._replace(scheme=_WS_SCHEMES[parts.scheme]))
+    try:
+        parse_uri(converted)
+    except InvalidURI as exc:
+        raise ValueError(f"invalid WebSocket URL {url!r}: {exc.msg}") from None
+    return converted
 
 
 def _with_listen_key(ws_url: str, listen_key: str) -> str:
@@ -175,6 +206,99 @@ class _Ready:
 _READY = _Ready()
 Item = StreamEvent | _Ready
 
+STREAM_BUFFER = 1024
+"""How many items (events, and one marker per connection) a stream keeps for a reader that
+is behind. When the buffer is full, the stream stops reading its connection until the reader
+takes an item, so memory stays bounded and nothing is dropped."""
+
+
+class _End:
+    """Internal marker: the feed stopped (failed, ended or closed); wakes waiting readers."""
+
+
+_END = _End()
+
+
+class _Feed:
+    """Runs an item generator in a task and buffers what it yields for the readers.
+
+    Readers wait on the queue, so cancelling a read (a timeout) leaves the generator alone.
+    The feed holds no reference to its :class:`Stream`, so that a stream dropped without
+    being closed can be collected and stop its task.
+    """
+
+    def __init__(self, items: AsyncGenerator[Item, None], size: int) -> None:
+        self.items = items
+        self.queue: asyncio.Queue[Item | _End] = asyncio.Queue(size)
+        self.task: asyncio.Task[None] | None = None
+        self.error: Exception | None = None
+        self.error_tb: TracebackType | None = None
+        self.ended = False  # the generator stopped: failed, ended or cancelled
+        self.closed = False  # close() was called
+
+    def start(self) -> None:
+        if self.task is None and not self.closed:
+            loop = asyncio.get_running_loop()
+            self.task = loop.create_task(self._pump(), name="openweex-stream")
+
+    async def _pump(self) -> None:
+        try:
+            async for item in self.items:
+                await self.queue.put(item)
+        except asyncio.CancelledError:
+            if not self.closed:
+                self._fail(TransportError("stream stopped: its task was cancelled"))
+            raise
+        except Exception as exc:
+            self._fail(exc)
+        finally:
+            self.ended = True
+            try:
+                await self.items.aclose()  # when stopped while waiting to put an item
+            finally:
+                self._wake()
+
+    def _fail(self, error: Exception) -> None:
+        self.error = error
+        self.error_tb = error.__traceback__
+
+    def _wake(self) -> None:
+        """Put the end marker; a full queue has no waiting reader, and readers check
+        ``ended`` before they wait."""
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(_END)
+
+    async def get(self) -> Item:
+        """The next item; the feed's error once it failed, StopAsyncIteration once closed."""
+        if not self.closed and not (self.ended and self.queue.empty()):
+            item = await self.queue.get()
+            if not isinstance(item, _End):
+                return item
+            self._wake()  # for the next reader
+        if self.closed or self.error is None:
+            raise StopAsyncIteration
+        raise self.error.with_traceback(self.error_tb)
+
+    async def close(self) -> None:
+        first = not self.closed
+        self.closed = True
+        if self.task is None:
+            if first:
+                await self.items.aclose()
+        else:
+            if first:
+                self.task.cancel()
+            await asyncio.wait([self.task])
+        self._wake()
+
+    def abandon(self) -> None:
+        """Stop the task from outside the loop's flow (the stream was collected)."""
+        task = self.task
+        if task is not None and not task.done():
+            self.closed = True
+            with contextlib.suppress(RuntimeError):  # the loop is closed already
+                task.get_loop().call_soon_threadsafe(task.cancel)
+
 
 class Stream:
     """An async iterator of events that is also an async context manager.
@@ -184,21 +308,31 @@ class Stream:
     without the context connects on the first ``__anext__``. ``connections`` counts the
     connections made so far (more than 1 means there were reconnects, and events pushed
     while disconnected were lost).
+
+    A read may be cancelled (``asyncio.wait_for``, ``asyncio.timeout``) without harm.
+    After a failure every read raises the error; after :meth:`aclose` reads end the
+    iteration.
     """
 
     def __init__(self, items: AsyncGenerator[Item, None]) -> None:
-        self._items = items
-        self._early: list[StreamEvent] = []
+        self._feed = _Feed(items, STREAM_BUFFER)
+        self._early: deque[StreamEvent] = deque()
         self.connections = 0
+
+    def __del__(self) -> None:
+        feed = getattr(self, "_feed", None)
+        if feed is not None:
+            feed.abandon()
 
     def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> StreamEvent:
-        if self._early:
-            return self._early.pop(0)
+        if self._early and not self._feed.closed:
+            return self._early.popleft()
+        self._feed.start()
         while True:
-            item = await self._items.__anext__()
+            item = await self._feed.get()
             if isinstance(item, _Ready):
                 self.connections += 1
                 continue
@@ -218,16 +352,19 @@ class Stream:
 
     async def wait_connected(self) -> None:
         """Connect and subscribe now (no-op once connected)."""
+        self._feed.start()
         while self.connections == 0:
-            item = await self._items.__anext__()
+            item = await self._feed.get()
             if isinstance(item, _Ready):
                 self.connections += 1
             else:
                 self._early.append(item)
 
     async def aclose(self) -> None:
-        """Stop: close the connection (and the listen key of a private stream)."""
-        await self._items.aclose()
+        """Stop: close the connection (and the listen key of a private stream). A read
+        waiting in another task then ends the iteration."""
+        await self._feed.close()
+        self._early.clear()
 
 
 async def _subscribe(ws: ClientConnection, channels: Sequence[str]) -> None:
@@ -296,8 +433,8 @@ async def _run(
                         yield item
         except _Reconnect:
             continue
-        except InvalidURI:
-            raise
+        except InvalidURI as exc:  # the URL (with the listen key) is not shown
+            raise ValueError(f"invalid WebSocket URL: {exc.msg}") from None
         except _RETRYABLE as exc:
             last_error = exc
         failures += 1
@@ -329,7 +466,8 @@ def public_stream(
 ) -> Stream:
     """Public market data: deals, kline, increase/limit depth, bookTicker channels.
 
-    Give ``ws_url`` (``ws://host:port/ws``) or the REST ``base_url`` it is derived from.
+    Give ``ws_url`` (``ws://host:port/ws``; http(s) is read as ws(s)) or the REST
+    ``base_url`` it is derived from. A URL that is not a WebSocket URL raises ValueError.
     """
     if not channels:
         raise ValueError("give at least one channel")
@@ -337,6 +475,7 @@ def public_stream(
         if base_url is None:
             raise ValueError("give ws_url or base_url")
         ws_url = ws_url_from(base_url)
+    ws_url = _checked_ws_url(ws_url)
     options = StreamOptions(
         ping_interval=ping_interval,
         reconnect_initial=reconnect_initial,
@@ -361,18 +500,20 @@ class _ListenKey:
         return self.key
 
     async def ensure(self, reconnecting: bool) -> str:
-        """The key to connect with; on a reconnect, extend it or replace it if it is gone."""
-        if self.key is None:
-            return await self._create()
-        if reconnecting and not self.fresh:
+        """The key to connect with: created if there is none yet; on a reconnect, extended,
+        or replaced if it is gone."""
+        key = self.key
+        if key is None:
+            key = await self._create()
+        elif reconnecting and not self.fresh:
             try:
-                await self.client.keep_alive_listen_key(self.key)
+                await self.client.keep_alive_listen_key(key)
             except ApiError as exc:
                 if is_retryable(exc):
                     raise
-                return await self._create()
+                key = await self._create()
         self.fresh = False
-        return self.key
+        return key
 
     async def keep_alive(self) -> None:
         if self.key is None:
@@ -396,7 +537,6 @@ async def _private_events(
     client: AsyncClient, ws_url: str, channels: Sequence[str], options: StreamOptions
 ) -> AsyncGenerator[Item, None]:
     listen_key = _ListenKey(client)
-    await listen_key.ensure(False)
 
     async def url_for(reconnecting: bool) -> str:
         return _with_listen_key(ws_url, await listen_key.ensure(reconnecting))
@@ -424,7 +564,8 @@ def private_stream(
     """The user's orders, deals and balance changes (all three channels by default).
 
     ``client`` must have credentials; ``ws_url`` defaults to the client's base URL with
-    ws(s) and path /ws.
+    ws(s) and path /ws (an http(s) ``ws_url`` is read as ws(s); a URL that is not a
+    WebSocket URL raises ValueError).
     """
     if not channels:
         raise ValueError("give at least one channel")
@@ -436,5 +577,5 @@ def private_stream(
         max_reconnects=max_reconnects,
         open_timeout=open_timeout,
     )
-    url = ws_url or ws_url_from(client.base_url)
+    url = _checked_ws_url(ws_url or ws_url_from(client.base_url))
     return Stream(_private_events(client, url, list(channels), options))
