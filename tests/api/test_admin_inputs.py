@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from openweex.cli import main
 from tests.support.server import ServerProcess, User
 from tests.support.signing import SignedClient
+
+from .test_live_admin import cli
 
 ASSETS = "/api/spot/v1/account/assets"
 
@@ -36,15 +36,6 @@ def create_key(live: ServerProcess, uid: str, **fields: Any) -> Any:
 def signed(live: ServerProcess, key: dict[str, Any], base_url: str | None = None) -> SignedClient:
     user = User(key["uid"], key["apiKey"], key["secretKey"], key["passphrase"])
     return SignedClient(base_url or live.url, user)
-
-
-def cli(capsys: pytest.CaptureFixture[str], live: ServerProcess, *args: str) -> tuple[int, Any]:
-    argv = ["admin", *args, "--url", live.url, "--admin-token", live.admin_token]
-    with pytest.raises(SystemExit) as done:
-        main(argv)
-    out, err = capsys.readouterr()
-    code = int(done.value.code or 0)
-    return code, (json.loads(out) if code == 0 else err)
 
 
 # -- permissions ------------------------------------------------------------------------------
