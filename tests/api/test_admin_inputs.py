@@ -171,6 +171,12 @@ def test_passphrase_with_control_character_refused(live: ServerProcess, passphra
     assert r["code"] == "40017" and "passphrase" in r["msg"], r
 
 
+@pytest.mark.parametrize("passphrase", ["pässword", "密码", "smile\u263a"])
+def test_passphrase_not_ascii_refused(live: ServerProcess, passphrase: str) -> None:
+    r = create_key(live, new_uid(live), passphrase=passphrase)
+    assert r["code"] == "40017" and "ASCII" in r["msg"], r
+
+
 def test_passphrase_length(live: ServerProcess) -> None:
     r = create_key(live, new_uid(live), passphrase="p" * 65)
     assert r["code"] == "40017" and "passphrase" in r["msg"] and "64" in r["msg"], r

@@ -57,6 +57,8 @@ def _passphrase(p: Params) -> str:
     text = req_str(p, "passphrase")
     if any(c < " " or c == "\x7f" for c in text):
         raise fail(errors.PARAM_INVALID, "passphrase must not contain control characters")
+    if not text.isascii():  # header values are bytes: clients send only ASCII reliably
+        raise fail(errors.PARAM_INVALID, "passphrase must be ASCII (it travels in a header)")
     if len(text) > MAX_PASSPHRASE:
         raise fail(errors.PARAM_INVALID, f"passphrase must be at most {MAX_PASSPHRASE} characters")
     return text
