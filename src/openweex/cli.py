@@ -68,11 +68,18 @@ def choose_markets(
 def _read_markets(path: str) -> MarketChoice:
     try:
         text = Path(path).read_text()
-        return MarketChoice(parse_markets(text), text, path)
     except OSError as exc:
         raise SystemExit(f"openweex: cannot read config {path}: {exc.strerror}") from exc
+    return markets_of(text, path)
+
+
+def markets_of(text: str, source: str) -> MarketChoice:
+    """The markets of configuration ``text`` read from ``source``; exits with a message
+    when it cannot be used."""
+    try:
+        return MarketChoice(parse_markets(text), text, source)
     except MarketConfigError as exc:
-        raise SystemExit(f"openweex: bad config {path}: {exc}") from exc
+        raise SystemExit(f"openweex: bad config {source}: {exc}") from exc
 
 
 def remember_markets(data_dir: Path, text: str) -> None:

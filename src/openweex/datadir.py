@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from openweex.domain.markets import MarketConfigError, Markets, parse_markets
+from openweex.domain.markets import Markets
 from openweex.domain.orders import Status
 from openweex.engine.exchange import Exchange
 from openweex.recovery import RecoveryError, exchange_from, replay
@@ -335,15 +335,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise SystemExit(f"openweex: cannot read {args.file}: {exc}") from exc
     if doc.get("format") != EXPORT_FORMAT or doc.get("version") != EXPORT_VERSION:
         raise SystemExit("openweex: not an openweex export file")
-    from openweex.cli import MarketChoice, choose_markets, remember_markets
+    from openweex.cli import choose_markets, markets_of, remember_markets
 
     d: Path = args.data_dir
     carried = doc.get("markets")
     if args.config is None and isinstance(carried, str):  # the exported directory's markets
-        try:
-            choice = MarketChoice(parse_markets(carried), carried, f"{args.file}")
-        except MarketConfigError as exc:
-            raise SystemExit(f"openweex: bad market configuration in {args.file}: {exc}") from exc
+        choice = markets_of(carried, f"the markets in {args.file}")
     else:
         choice = choose_markets(args.config, d)
     markets = choice.markets

@@ -9,8 +9,9 @@ name ``BTCUSDT``, order and fill records use the lower-case ``btcusdt_spbl``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_DOWN, Decimal, localcontext
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -21,6 +22,8 @@ from openweex.domain.values import OrderType, Side
 from openweex.domain.values import format_units as _format_units
 from openweex.engine.marketdata import Candle, TapeEntry, Ticker
 from openweex.storage.readmodels import BillRow, FillRow, OrderRow, TransferRow
+
+_B = TypeVar("_B")
 
 # Memoised formatting, one table per scale: prices and sizes repeat from request to request.
 _FORMATTED: dict[int, dict[int, str]] = {}
@@ -150,6 +153,13 @@ def transfer_json(markets: Markets, t: TransferRow) -> dict[str, Any]:
         "tradeTime": str(t.ts),
         "transferId": str(t.transfer_id),
     }
+
+
+def balances_in_order(markets: Markets, balances: Mapping[str, _B]) -> list[tuple[Coin, _B]]:
+    """A user's balances with their coins, in coin id order: the same list before and after
+    a restart (a snapshot keeps no insertion order)."""
+    coins = markets.coins
+    return sorted(((coins[name], b) for name, b in balances.items()), key=lambda cb: cb[0].coin_id)
 
 
 def asset_json(coin: Coin, available: int, frozen: int, locked: int, utime: int) -> dict[str, Any]:

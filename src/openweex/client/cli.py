@@ -403,7 +403,8 @@ def _cancel(c: Client, a: argparse.Namespace) -> list[str]:
     done: list[str] = []
     for start in range(0, len(ids), 50):
         done += c.cancel_batch_orders(a.symbol, ids[start : start + 50])
-    missing = [order_id for order_id in ids if order_id not in set(done)]
+    cancelled = set(done)
+    missing = [order_id for order_id in ids if order_id not in cancelled]
     if missing:  # the batch answer leaves out what it could not cancel: say so
         raise PartlyDone(
             done, f"not cancelled (unknown, another user's or finished): {', '.join(missing)}"

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import islice, pairwise
 from operator import itemgetter
 from types import MappingProxyType
@@ -505,21 +505,15 @@ class MarketData:
         if name is not None:
             c = self.current_candle(symbol, name)
             return None if c is None else (c, c.start + PERIODS[name])
-        if interval == "Hour8":
-            last = self.current_candle(symbol, "1h")
-            if last is None:
-                return None
-            start = last.start - last.start % HOUR8_MS
-            return _merged(start, self.candles(symbol, "1h", after=start, limit=8)), (
-                start + HOUR8_MS
-            )
-        if interval == "Month1":
-            last = self.current_candle(symbol, "1d")
-            if last is None:
-                return None
-            start, end = month_bounds(last.start)
-            return _merged(start, self.candles(symbol, "1d", after=start, limit=31)), end
-        raise ValueError(f"unknown kline interval: {interval!r}")
+        made = _MADE_INTERVALS.get(interval)
+        if made is None:
+            raise ValueError(f"unknown kline interval: {interval!r}")
+        period, most, bounds = made
+        last = self.current_candle(symbol, period)
+        if last is None:
+            return None
+        start, end = bounds(last.start)
+        return _merged(start, self.candles(symbol, period, after=start, limit=most)), end
 
     # -- tape and prices -----------------------------------------------------------------
 
@@ -684,6 +678,12 @@ class MarketData:
         _load_current(st)
 
 
+def hour8_bounds(ms: int) -> tuple[int, int]:
+    """Start and end (ms) of the 8-hour interval (00:00, 08:00, 16:00 UTC) that holds ``ms``."""
+    start = ms - ms % HOUR8_MS
+    return start, start + HOUR8_MS
+
+
 def month_bounds(ms: int) -> tuple[int, int]:
     """Start and end (ms, UTC) of the calendar month that holds time ``ms``.
 
@@ -723,6 +723,14 @@ def _first_day(year: int, month: int) -> int:
     day_of_year = (153 * (month - 3 if month > 2 else month + 9) + 2) // 5
     day_of_cycle = year_of_cycle * 365 + year_of_cycle // 4 - year_of_cycle // 100 + day_of_year
     return cycle * _CYCLE_DAYS + day_of_cycle - _TO_MARCH_0000
+
+
+# The MEXC intervals made from shorter candles: the period merged, how many of its candles an
+# interval holds at most, and the interval's bounds around a time.
+_MADE_INTERVALS: dict[str, tuple[str, int, Callable[[int], tuple[int, int]]]] = {
+    "Hour8": ("1h", 8, hour8_bounds),
+    "Month1": ("1d", 31, month_bounds),
+}
 
 
 def _merged(start: int, rows: list[Candle]) -> Candle:

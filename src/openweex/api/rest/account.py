@@ -7,6 +7,7 @@ from typing import Any
 from openweex.api import wire
 from openweex.api.params import (
     HISTORY_MS,
+    coin_param,
     fail,
     id_param,
     limit_param,
@@ -69,22 +70,13 @@ async def assets(ctx: Ctx) -> Any:
     """Balances of every coin the user holds (available, frozen, lock); with ``coin`` (as
     Bitget v1 takes it), only that coin's, if the user holds any."""
     acct = ctx.api.runtime.exchange.accounts[ctx.uid]
-    coins = ctx.api.markets.coins
-    only: str | None = None
     text = opt_str(ctx.params, "coin")
-    if text is not None:
-        coin = ctx.api.markets.find_coin(text)
-        if coin is None:
-            raise fail(errors.PARAM_INVALID, f"unknown coin {text}")
-        only = coin.name
-    out = []
-    # in coin id order: the same list before and after a restart (a snapshot keeps no order)
-    for name, b in sorted(acct.balances.items(), key=lambda nb: coins[nb[0]].coin_id):
-        if only is None or name == only:
-            out.append(
-                wire.asset_json(coins[name], b.available, b.frozen, b.locked, b.utime or acct.ctime)
-            )
-    return out
+    only = None if text is None else coin_param(ctx.api.markets, text)
+    return [
+        wire.asset_json(coin, b.available, b.frozen, b.locked, b.utime or acct.ctime)
+        for coin, b in wire.balances_in_order(ctx.api.markets, acct.balances)
+        if only is None or coin == only
+    ]
 
 
 @route(

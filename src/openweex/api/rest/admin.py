@@ -28,7 +28,7 @@ from openweex.domain.markets import Markets
 from openweex.domain.values import format_units
 from openweex.engine.exchange import PERMISSIONS
 from openweex.engine.ledger import ApiKeyRecord
-from openweex.storage.readmodels import TransferRow
+from openweex.storage.readmodels import BillRow, TransferRow
 
 ADMIN = "/admin/v1"
 
@@ -102,21 +102,24 @@ def _ip_whitelist(p: Params) -> tuple[str, ...]:
 
 
 def bill_data(markets: Markets, b: BalanceUpdate) -> dict[str, Any]:
-    """The bill as ``account/bills`` shows it (deposits and withdrawals take no fee), with
-    the user and the available balance after it."""
-    coin = markets.coins[b.coin]
+    """The bill as ``account/bills`` shows it, with the user and the available balance
+    after it."""
+    row = BillRow(
+        b.bill_id,
+        b.uid,
+        b.coin,
+        b.group_type,
+        b.biz_type,
+        b.bill_qty,
+        b.balance_before,
+        b.fee,
+        b.ts,
+    )
+    scale = markets.coins[b.coin].scale
     return {
-        "cTime": str(b.ts),
-        "coinId": str(coin.coin_id),
-        "coinName": coin.name.lower(),
-        "groupType": b.group_type,
-        "bizType": b.biz_type,
-        "quantity": format_units(b.bill_qty, coin.scale),
-        "balance": format_units(b.balance_before, coin.scale),
-        "fees": "0",
-        "billId": str(b.bill_id),
+        **wire.bill_json(markets, row),
         "uid": str(b.uid),
-        "available": format_units(b.available, coin.scale),
+        "available": format_units(b.available, scale),
     }
 
 
@@ -232,13 +235,12 @@ async def account_info(ctx: Ctx) -> Any:
     acct = ex.accounts.get(uid)
     if acct is None:
         return errors.reject(errors.ACCOUNT_NOT_FOUND)
-    coins = ctx.api.markets.coins
     return {
         "uid": str(uid),
         "frozen": acct.frozen,
         "assets": [
-            wire.asset_json(coins[c], b.available, b.frozen, b.locked, b.utime)
-            for c, b in sorted(acct.balances.items(), key=lambda cb: coins[cb[0]].coin_id)
+            wire.asset_json(coin, b.available, b.frozen, b.locked, b.utime)
+            for coin, b in wire.balances_in_order(ctx.api.markets, acct.balances)
         ],
         "apiKeys": sorted(k.api_key for k in ex.api_keys.values() if k.uid == uid),
     }

@@ -182,20 +182,17 @@ class PublicFeed:
             for conn in conns:
                 conn.push(msg)
 
-    def _kline(self, topic: Topic, now: int) -> None:
+    def _kline(self, topic: Topic, now: int, forming: bool = False) -> None:
+        """Push the topic's newest candle; with ``forming``, only while ``start <= now < end``."""
         got = self.market.kline(topic.symbol, topic.arg)
-        if got is not None:
+        if got is not None and (not forming or got[0].start <= now < got[1]):
             self._fan(topic, self.fmt.kline(topic.symbol, topic.arg, *got), now)
 
     def tick(self, now: int) -> None:
-        """Push the forming candle (``start <= now < end``) of every kline topic."""
+        """Push the forming candle of every kline topic."""
         for topic in list(self.subs):
-            if topic.kind != PUBLIC_KLINE:
-                continue
-            got = self.market.kline(topic.symbol, topic.arg)
-            if got is not None and got[0].start <= now < got[1]:
-                data = self.fmt.kline(topic.symbol, topic.arg, *got)
-                self._fan(topic, data, now)
+            if topic.kind == PUBLIC_KLINE:
+                self._kline(topic, now, forming=True)
 
     # -- book reads ----------------------------------------------------------------------
     @staticmethod
