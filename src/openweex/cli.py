@@ -133,9 +133,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if given and not args.demo:
         print(f"openweex: {', '.join(given)} need --demo (the simulation)", file=sys.stderr)
         return 2
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
-    if args.log_level.upper() != "DEBUG":
-        logging.getLogger("openweex.access").setLevel(logging.WARNING)
     choice = choose_markets(args.config, args.data_dir, remembered=False)
     markets = choice.markets
     opts = ServeOptions(
@@ -168,6 +165,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except SimConfigError as exc:
             print(f"openweex: bad simulation config: {exc}", file=sys.stderr)
             return 2
+    # logging is set up once every argument passed: a refused command changes nothing
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    if args.log_level.upper() != "DEBUG":
+        logging.getLogger("openweex.access").setLevel(logging.WARNING)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             return runner.run(serve(markets, opts))
