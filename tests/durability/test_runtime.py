@@ -200,11 +200,11 @@ def _count_store_writes(rt: Runtime, threads: list[int] | None = None) -> list[i
     writes: list[int] = []
     real_write = rt._store.write
 
-    def counting(seq: int, events: Sequence[Event]) -> None:
+    def counting(seq: int, events: Sequence[Event], *, wait: bool = True) -> None:
         writes.append(seq)
         if threads is not None:
             threads.append(threading.get_ident())
-        real_write(seq, events)
+        real_write(seq, events, wait=wait)
 
     rt._store.write = counting  # type: ignore[method-assign]
     return writes
@@ -241,7 +241,7 @@ async def test_a_failed_read_model_write_stops_the_runtime(tmp_path: Path) -> No
         await submit_all(rt, cmds[:100])
         _ = rt.store  # everything so far is in the read models
 
-        def broken(seq: int, events: object) -> None:
+        def broken(seq: int, events: object, **_: object) -> None:
             raise OSError(28, "No space left on device")
 
         rt._store.write = broken  # type: ignore[method-assign]
@@ -494,9 +494,9 @@ async def test_read_models_that_fall_behind_hold_the_flusher_back(tmp_path: Path
     async with running(tmp_path / "d", history_delay_ms=1.0, history_max_lag=2) as rt:
         real_write = rt._store.write
 
-        def slow(seq: int, events: Sequence[Event]) -> None:
+        def slow(seq: int, events: Sequence[Event], *, wait: bool = True) -> None:
             time.sleep(0.02)  # a disk much slower than the journal's
-            real_write(seq, events)
+            real_write(seq, events, wait=wait)
 
         rt._store.write = slow  # type: ignore[method-assign]
         rt.subscribe(lambda *_: lags.append(rt._writer.outstanding if rt._writer else 0))
@@ -507,15 +507,52 @@ async def test_read_models_that_fall_behind_hold_the_flusher_back(tmp_path: Path
     assert state_of(tmp_path / "d") == state_of(tmp_path / "e")
 
 
+def test_the_history_writer_sends_the_next_transaction_while_one_is_written() -> None:
+    """A transaction goes to the store without waiting for its commit; a put counts as
+    written only once the store committed it (the next write returned, or a drain)."""
+    log: list[object] = []
+    hold_first, first_sent = threading.Event(), threading.Event()
+    hold_drain, draining = threading.Event(), threading.Event()
+
+    class Store:
+        def write(self, seq: int, events: Iterable[object], *, wait: bool = True) -> None:
+            log.append(("write", seq, list(events), wait))
+            if seq == 1:
+                first_sent.set()
+                hold_first.wait(5)
+
+        def drain(self) -> None:
+            log.append("drain")
+            draining.set()
+            hold_drain.wait(5)
+
+    writer = HistoryWriter(Store(), [].append)  # type: ignore[arg-type]
+    writer.put(1, ["a"])  # type: ignore[list-item]
+    assert first_sent.wait(5)
+    writer.put(2, ["b"])  # type: ignore[list-item]
+    writer.put(3, ["c"])  # type: ignore[list-item]
+    hold_first.set()
+    assert draining.wait(5)  # the second write went out first, then nothing was left
+    assert log == [("write", 1, ["a"], False), ("write", 3, ["b", "c"], False), "drain"]
+    assert writer.outstanding == 2  # sent, not known to be committed
+    hold_drain.set()
+    writer.wait()
+    assert writer.outstanding == 0
+    writer.close()
+
+
 def test_the_history_writer_merges_what_queued_up_into_one_transaction() -> None:
     gate, entered = threading.Event(), threading.Event()
     writes: list[tuple[int, list[object]]] = []
 
     class Store:
-        def write(self, seq: int, events: Iterable[object]) -> None:
+        def write(self, seq: int, events: Iterable[object], *, wait: bool = True) -> None:
             entered.set()
             gate.wait(5)
             writes.append((seq, list(events)))
+
+        def drain(self) -> None:
+            pass
 
     errors: list[BaseException] = []
     writer = HistoryWriter(Store(), errors.append)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from functools import partial
 from itertools import chain
 
 from openweex.domain.events import Event
@@ -20,9 +21,13 @@ class HistoryWriter:
 
     Everything put while a transaction was being written goes into the next one (the
     events in order, with the last seq): a writer that fell behind catches up in larger
-    transactions, which cost much less per row. :meth:`put` never blocks; :meth:`wait`
-    blocks until everything put was written and raises the first write error (after which
-    nothing more is written: the runtime stops and recovery writes those events again).
+    transactions, which cost much less per row. A transaction goes to the store without
+    waiting for its commit (``wait=False``): a writer process writes it while this thread
+    makes the next one, and the store returns from that next write once the one before is
+    committed. A put counts as written once its transaction is committed. :meth:`put` never
+    blocks; :meth:`wait` blocks until everything put was written and raises the first write
+    error (after which nothing more is written: the runtime stops and recovery writes those
+    events again).
     ``on_error`` is called on the writer thread.
     """
 
@@ -64,12 +69,23 @@ class HistoryWriter:
 
     def _run(self) -> None:
         get, take = self._queue.get, self._queue.get_nowait
-        stopping = False
-        while not stopping and (item := get()) is not None:
+        in_flight = 0  # puts of the transaction sent last, not known to be committed yet
+        while True:
+            try:
+                item = take()
+            except queue.Empty:  # nothing more to send: wait for the one in flight
+                if in_flight:
+                    in_flight = self._settle(in_flight, self._store.drain)
+                item = get()
+            if item is None:
+                if in_flight:
+                    self._settle(in_flight, self._store.drain)
+                return
             # Whatever queued up meanwhile goes into the same transaction: a writer that fell
             # behind catches up in fewer, larger transactions, and a large one costs far less
             # per row (an index page changed by many of its rows is written to the WAL once).
             seq, runs = item[0], [item[1]]
+            stopping = False
             try:
                 while (more := take()) is not None:
                     seq = more[0]
@@ -77,12 +93,30 @@ class HistoryWriter:
                 stopping = True  # the sentinel came after them: stop once they are written
             except queue.Empty:
                 pass
-            if self.error is None:
-                try:
-                    self._store.write(seq, runs[0] if len(runs) == 1 else chain(*runs))
-                except Exception as exc:
-                    self.error = exc
-                    self._on_error(exc)
+            events = runs[0] if len(runs) == 1 else chain(*runs)
+            # Sent without waiting for it: the store writes it while the next one is made
+            # here. The call returns once the transaction before it was committed.
+            in_flight = self._settle(
+                in_flight, partial(self._store.write, seq, events, wait=False), len(runs)
+            )
+            if stopping:
+                self._settle(in_flight, self._store.drain)
+                return
+
+    def _settle(self, done: int, step: Callable[[], None], sent: int = 0) -> int:
+        """Run ``step`` (a write or a drain) unless a write failed before; after it, ``done``
+        puts are written. ``sent``: puts that ``step`` sends (still in flight, unless it
+        failed). Returns the puts in flight."""
+        if self.error is None:
+            try:
+                step()
+            except Exception as exc:
+                self.error = exc
+                self._on_error(exc)
+        if self.error is not None:  # nothing more is written: none is waited for
+            done, sent = done + sent, 0
+        if done:
             with self._done:
-                self._outstanding -= len(runs)
+                self._outstanding -= done
                 self._done.notify_all()
+        return sent

@@ -151,7 +151,8 @@ class HistoryStore(Protocol):
     """What the runtime and the API need from a history store (SQLite or another)."""
 
     def applied_seq(self) -> int: ...
-    def write(self, seq: int, events: Iterable[object]) -> None: ...
+    def write(self, seq: int, events: Iterable[object], *, wait: bool = True) -> None: ...
+    def drain(self) -> None: ...
     def reset(self) -> None: ...
     def bulk(self) -> AbstractContextManager[None]: ...
     def sync(self) -> None: ...
@@ -368,6 +369,11 @@ class SqliteStore:
             finally:
                 self._db.execute(f"PRAGMA cache_size=-{self._cache_kib}")
 
+    def drain(self) -> None:
+        """Wait until every write is committed; raise the first failure."""
+        if self._child is not None:
+            self._child.drain()
+
     def sync(self) -> None:
         """Make every committed write durable (a full WAL checkpoint syncs the files)."""
         self._db.execute("PRAGMA wal_checkpoint(FULL)").fetchall()
@@ -398,10 +404,15 @@ class SqliteStore:
             raise
 
     # -- writing -------------------------------------------------------------------------
-    def write(self, seq: int, events: Iterable[object]) -> None:
-        """Write the events of all commands up to ``seq`` in one transaction."""
+    def write(self, seq: int, events: Iterable[object], *, wait: bool = True) -> None:
+        """Write the events of all commands up to ``seq`` in one transaction.
+
+        Without ``wait``, a writer process may still be writing it when this returns (the
+        one before it is committed by then): :meth:`drain`, or the next write, waits for it
+        and raises its failure.
+        """
         if self._child is not None:
-            sent = self._child.write(seq, events, wait=not self._bulk)
+            sent = self._child.write(seq, events, wait=wait and not self._bulk)
             self._written += sent + 1  # roughly the rows written
         else:
             orders, fills, bills, transfers = packed_rows(pack_events(events), self._coins)
