@@ -57,7 +57,7 @@ def pack_events(events: Iterable[object]) -> list[tuple[Any, ...]]:
         if code is not None:
             assert isinstance(e, tuple)
             if code != BALANCE or e[_BILL_ID]:
-                packed.append((code,) + e)
+                packed.append((code,) + e)  # noqa: RUF005 (one copy; unpacking makes two)
     return packed
 
 
