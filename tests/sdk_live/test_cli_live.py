@@ -161,6 +161,10 @@ def test_missing_credentials(
     assert status == 2 and "OPENWEEX_API_KEY" in err
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Watch:
     """``openweex client watch ...`` as a subprocess, its output lines read by threads."""
 
@@ -172,6 +176,10 @@ class Watch:
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, **env},
+            # Ctrl-C as at a terminal, also when the tests run where SIGINT is ignored (a
+            # background job of a script): an ignored SIGINT is inherited, and Python then
+            # leaves it ignored.
+            preexec_fn=_default_sigint,
         )
         self.out: queue.Queue[str] = queue.Queue()
         self.err: queue.Queue[str] = queue.Queue()
