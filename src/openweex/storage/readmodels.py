@@ -307,7 +307,7 @@ class SqliteStore:
     # Rows written between checkpoint requests to the background thread, and the WAL's size
     # in pages beyond which the writer checkpoints itself (256 MiB of 4 KiB). Under sustained
     # writes the background checkpoints then copy most pages back, on the server's process,
-    # and the writer's own checkpoint has little left to copy: 8% more commands/s over 20 s
+    # and the writer's own checkpoint has little left to copy: 0-11% more commands/s over 20 s
     # of the durability benchmark than with requests every 20,000 rows and a 64 MiB bound.
     CHECKPOINT_ROWS = 5_000
     WAL_LIMIT_PAGES = 65_536
