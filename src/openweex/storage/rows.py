@@ -97,7 +97,7 @@ def packed_rows(
                 p[1],
             )
         elif code == BALANCE:
-            bills.append(_bill_row(p, 1))
+            bills.append(_bill_row(p))
         elif code == TRADE:
             _add_fills(fills, p, orders, coins)
         elif code == SETTLEMENT:
@@ -108,21 +108,11 @@ def packed_rows(
     return orders, fills, bills, transfers
 
 
-def _bill_row(b: Sequence[Any], at: int) -> Row:
-    """The bill of a balance update whose fields start at position ``at``."""
-    # ts uid coin available frozen d_available d_frozen reason bill_id group_type biz_type
-    # bill_qty balance_before fee
-    return (
-        b[at + 8],
-        b[at + 1],
-        b[at + 2],
-        b[at + 9],
-        b[at + 10],
-        str(b[at + 11]),
-        str(b[at + 12]),
-        str(b[at + 13]),
-        b[at],
-    )
+def _bill_row(p: Sequence[Any]) -> Row:
+    """The bill of a packed balance update."""
+    # code, then: ts uid coin available frozen d_available d_frozen reason bill_id group_type
+    # biz_type bill_qty balance_before fee
+    return (p[9], p[2], p[3], p[10], p[11], str(p[12]), str(p[13]), str(p[14]), p[1])
 
 
 def _add_settlement_bills(bills: Rows, p: Sequence[Any]) -> None:
