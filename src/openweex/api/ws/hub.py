@@ -36,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec
 
 from starlette.routing import WebSocketRoute
 
@@ -63,6 +63,7 @@ from openweex.domain.events import (
 )
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
 POLICY = 1008  # WebSocket close code: policy violation
 GOING_AWAY = 1001
 
@@ -93,50 +94,50 @@ class Hub:
     # -- engine side ---------------------------------------------------------------------
     def on_command(self, seq: int, cmd: Command, result: Any, events: list[Event]) -> None:
         """Send the private frames of one durable command; buffer watched trades."""
+        if not self.by_uid and not self.public.topics:
+            return  # nobody to tell (depth versions are kept by on_batch)
+        self._held(self._command_frames, cmd, result, events)
+
+    def _command_frames(self, cmd: Command, result: Any, events: list[Event]) -> None:
         by_uid = self.by_uid
         public = self.public
-        if not by_uid and not public.topics:
-            return  # nobody to tell (depth versions are kept by on_batch)
         now = 0
-        self.hold.active = True
-        try:
-            for ev in events:
-                if isinstance(ev, BalanceUpdate):
-                    if ev.uid in by_uid:
-                        now = now or self.clock()
-                        self._private(ev.uid, PRIVATE_ACCOUNT, self.fmt.account, ev, "", now)
-                elif isinstance(ev, Settlement):
-                    if ev.taker_uid in by_uid or ev.maker_uid in by_uid:
-                        now = now or self.clock()
-                        for leg in settlement_legs(ev):
-                            if leg.uid in by_uid:
-                                self._private(
-                                    leg.uid, PRIVATE_ACCOUNT, self.fmt.account, leg, "", now
-                                )
-                elif isinstance(ev, OrderUpdate):
-                    if ev.uid in by_uid:
-                        now = now or self.clock()
-                        self._private(ev.uid, PRIVATE_ORDERS, self.fmt.order, ev, ev.symbol, now)
-                elif isinstance(ev, Trade):
-                    public.on_trade(ev)
-                    if ev.taker_uid in by_uid or ev.maker_uid in by_uid:
-                        now = now or self.clock()
-                        self._deal(ev, now)
-                elif isinstance(ev, ListenKeyClosed):
-                    self.close_key(ev.key, frames.LISTEN_KEY_CLOSED)
-            if type(cmd) is SetUserFrozen and result is True and cmd.uid in by_uid:
-                for conn in list(by_uid[cmd.uid]):  # a frozen user's streams end with it
-                    self.close_conn(conn, frames.ACCOUNT_FROZEN, POLICY)
-        finally:
-            self.hold.release()
-        if self.drops:
-            self.flush_drops()
+        for ev in events:
+            if isinstance(ev, BalanceUpdate):
+                if ev.uid in by_uid:
+                    now = now or self.clock()
+                    self._private(ev.uid, PRIVATE_ACCOUNT, self.fmt.account, ev, "", now)
+            elif isinstance(ev, Settlement):
+                if ev.taker_uid in by_uid or ev.maker_uid in by_uid:
+                    now = now or self.clock()
+                    for leg in settlement_legs(ev):
+                        if leg.uid in by_uid:
+                            self._private(leg.uid, PRIVATE_ACCOUNT, self.fmt.account, leg, "", now)
+            elif isinstance(ev, OrderUpdate):
+                if ev.uid in by_uid:
+                    now = now or self.clock()
+                    self._private(ev.uid, PRIVATE_ORDERS, self.fmt.order, ev, ev.symbol, now)
+            elif isinstance(ev, Trade):
+                public.on_trade(ev)
+                if ev.taker_uid in by_uid or ev.maker_uid in by_uid:
+                    now = now or self.clock()
+                    self._deal(ev, now)
+            elif isinstance(ev, ListenKeyClosed):
+                self.close_key(ev.key, frames.LISTEN_KEY_CLOSED)
+        if type(cmd) is SetUserFrozen and result is True and cmd.uid in by_uid:
+            for conn in list(by_uid[cmd.uid]):  # a frozen user's streams end with it
+                self.close_conn(conn, frames.ACCOUNT_FROZEN, POLICY)
 
     def on_batch(self, last_seq: int) -> None:
         """Publish the public frames of a durable batch."""
+        self._held(self.public.publish, self.clock)
+
+    def _held(self, fn: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> None:
+        """Run ``fn``, which pushes frames, with the connections' writes held; then write
+        them (one write per connection) and drop the consumers found too slow."""
         self.hold.active = True
         try:
-            self.public.publish(self.clock)
+            fn(*args, **kwargs)
         finally:
             self.hold.release()
         if self.drops:
@@ -300,13 +301,7 @@ class Hub:
     def check(self, now: int) -> None:
         """Close what expired at ``now``: keys, connection lifetimes, idle connections; and
         push the forming klines (:meth:`PublicFeed.tick <.public.PublicFeed.tick>`)."""
-        self.hold.active = True
-        try:
-            self.public.tick(now)
-        finally:
-            self.hold.release()
-        if self.drops:
-            self.flush_drops()
+        self._held(self.public.tick, now)
         keys = self.runtime.exchange.listen_keys
         for key in list(self.by_key):
             entry = keys.get(key)
