@@ -3,9 +3,9 @@ writer process."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -18,7 +18,14 @@ import orjson
 import pytest
 
 from openweex.domain.commands import Deposit
-from openweex.domain.events import BalanceUpdate, OrderUpdate, Settlement, Trade, TransferRecord
+from openweex.domain.events import (
+    BalanceUpdate,
+    OrderUpdate,
+    Settlement,
+    Trade,
+    TransferRecord,
+    settlement_legs,
+)
 from openweex.domain.markets import default_markets
 from openweex.domain.orders import Status
 from openweex.domain.values import Force, OrderType, Side
@@ -30,7 +37,8 @@ from openweex.storage.readmodels import (
     SqliteStore,
     symbol_coins,
 )
-from openweex.storage.rows import ROW_EVENTS, pack_events, packed_rows
+from openweex.storage.rows import ROW_EVENTS, amount, event_rows
+from openweex.storage.writerproc import REQUEST, encode_message
 from tests.durability.helpers import make_commands
 
 MARKETS = default_markets()
@@ -48,13 +56,12 @@ def test_checkpoints_run_on_their_own_thread_and_empty_the_wal(tmp_path: Path) -
     path = tmp_path / "h.sqlite3"
     store = SqliteStore(path, MARKETS)
     try:
-        store.CHECKPOINT_ROWS = 100
         wal = Path(str(path) + "-wal")
         for k in range(20):
             store.write(k + 1, _transfers(k * 50 + 1, 50))
         assert wal.stat().st_size > 0
         checkpointer = store._checkpointer
-        for _ in range(500):  # the writer asked for checkpoints; wait for one to run
+        for _ in range(500):  # one runs every second
             if checkpointer.runs:
                 break
             time.sleep(0.01)
@@ -152,23 +159,93 @@ def test_a_writer_process_writes_what_the_store_would_write_itself(tmp_path: Pat
         os.kill(pid, 0)
 
 
-def test_events_go_to_a_writer_process_as_plain_arrays_that_make_the_same_rows() -> None:
+def test_rows_go_to_a_writer_process_as_json_arrays_with_64_bit_ints() -> None:
     events = [e for batch in _engine_batches(300, 5) for e in batch]
-    packed = pack_events(events)
-    wanted = [e for e in events if type(e) in ROW_EVENTS]
-    wanted = [e for e in wanted if not (isinstance(e, BalanceUpdate) and not e.bill_id)]
-    assert len(packed) == len(wanted) < len(events)  # freezes and the like are not sent
-    assert [ROW_EVENTS[p[0]] for p in packed] == [type(e) for e in wanted]
-    assert [p[1:] for p in packed] == wanted
-    with pytest.raises(TypeError):  # the deposit beyond 64 bits: the exact JSON path
-        orjson.dumps(packed)
-    rows = packed_rows(packed, COINS)
-    assert packed_rows(json.loads(json.dumps(packed)), COINS) == rows  # enums as ints
-    small = [p for p in packed if all(type(v) is not int or v < 2**63 for v in p)]
-    assert packed_rows(orjson.loads(orjson.dumps(small)), COINS) == packed_rows(small, COINS)
-    orders, fills, bills, _ = rows
-    assert fills and bills
-    assert len(orders) == len({e.order_id for e in wanted if isinstance(e, OrderUpdate)})
+    rows = event_rows(events, COINS)
+    orders, fills, bills, transfers = rows
+    assert fills and bills and transfers
+    wanted = {e.order_id for e in events if isinstance(e, OrderUpdate)}
+    assert set(orders) == wanted  # the latest state of each order, once
+    billed = [e for e in events if isinstance(e, BalanceUpdate) and e.bill_id]
+    legs = [leg for e in events if isinstance(e, Settlement) for leg in settlement_legs(e)]
+    assert sorted(b[0] for b in bills) == sorted(e.bill_id for e in billed + legs)
+    assert {type(e) for e in events} - set(ROW_EVENTS)  # other events make no rows
+    # Every int fits in SQLite's 64 bits: the deposit beyond them is decimal text.
+    values = [
+        v for table in (list(orders.values()), fills, bills, transfers) for r in table for v in r
+    ]
+    assert all(-(2**63) <= v < 2**63 for v in values if type(v) is int)
+    assert str(2**70) in values
+    message, count = encode_message(7, iter(events), COINS)
+    (size,) = REQUEST.unpack(message[: REQUEST.size])
+    assert size == len(message) - REQUEST.size
+    assert count == len(orders) + len(fills) + len(bills) + len(transfers)
+    sent = orjson.loads(message[REQUEST.size :])
+    as_lists = [[list(r) for r in table] for table in (orders.values(), fills, bills, transfers)]
+    assert sent == [7, *as_lists]
+
+
+@pytest.mark.parametrize("value", [0, -1, 2**63 - 1, -(2**63), 2**63, -(2**63) - 1, 10**30])
+def test_an_amount_beyond_64_bits_is_stored_as_text_and_read_back_exactly(
+    tmp_path: Path, value: int
+) -> None:
+    stored = amount(value)
+    assert stored == (value if -(2**63) <= value < 2**63 else str(value))
+    store = SqliteStore(tmp_path / "h.sqlite3", MARKETS)
+    try:
+        store.write(1, [TransferRecord(1_700_000_000_000, 1, 10001, "USDT", value, "a", "b")])
+        (row,) = store.transfers(10001, None, None, Page(None, None, 10), 0)
+        assert row.amount == value
+        raw = store._db.execute("SELECT amount, typeof(amount) FROM transfers").fetchone()
+        assert raw == (stored, "integer" if type(stored) is int else "text")
+    finally:
+        store.close()
+
+
+def test_a_data_directory_with_text_amount_columns_reads_the_same(tmp_path: Path) -> None:
+    """Data directories made before amounts were stored as ints declare those columns
+    TEXT: SQLite stores every amount there as text, and the store reads the same values."""
+    old = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(old)
+    typed = SCHEMA
+    for column in (
+        "price",
+        "quantity",
+        "filled_qty",
+        "filled_quote",
+        "qty",
+        "quote",
+        "fee",
+        "balance_before",
+        "amount",
+    ):
+        typed = re.sub(rf"\b{column} NOT NULL", f"{column} TEXT NOT NULL", typed)
+    assert typed.count(" TEXT NOT NULL") == SCHEMA.count(" TEXT NOT NULL") + 12
+    db.executescript(typed)
+    db.close()
+    stores = SqliteStore(old, MARKETS), SqliteStore(tmp_path / "new.sqlite3", MARKETS)
+    try:
+        for seq, events in enumerate(_engine_batches(400, 9), 1):
+            for store in stores:
+                store.write(seq, events)
+        texts = stores[0]._db.execute("SELECT count(*) FROM bills WHERE typeof(qty)='text'")
+        assert texts.fetchone()[0] == len(stores[0].export_rows()["bills"]) > 0
+        page = Page(None, None, 100)
+        for uid in (10001, 10002, 10003):
+            old_rows, new_rows = (
+                (
+                    s.bills(uid, None, None, None, page, 0),
+                    s.fills(uid, "BTCUSDT_SPBL", None, page, 0),
+                    s.order_history(uid, "BTCUSDT_SPBL", page, 0),
+                    s.transfers(uid, None, None, page, 0),
+                )
+                for s in stores
+            )
+            assert old_rows == new_rows
+            assert any(old_rows)
+    finally:
+        for store in stores:
+            store.close()
 
 
 def test_the_writer_process_collects_garbage_like_the_server(tmp_path: Path) -> None:
@@ -193,6 +270,27 @@ def test_the_writer_process_collects_garbage_like_the_server(tmp_path: Path) -> 
     assert done.stdout.split() == ["50000", "50", "100", "True"]
 
 
+def _order_without_client_oid() -> OrderUpdate:
+    """An order row that SQLite refuses in the writer process (rows are made before)."""
+    return OrderUpdate(
+        1,
+        10001,
+        "BTCUSDT_SPBL",
+        1,
+        None,  # type: ignore[arg-type]
+        Side.BUY,
+        OrderType.LIMIT,
+        Force.NORMAL,
+        1,
+        1,
+        Status.NEW,
+        0,
+        0,
+        1,
+        False,
+    )
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
 def test_a_writer_process_reports_failures(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "h.sqlite3", MARKETS, writer_process=True)
@@ -200,12 +298,13 @@ def test_a_writer_process_reports_failures(tmp_path: Path) -> None:
         store.write(1, _transfers(1, 3))
         child = store._child
         assert child is not None
-        bad = Trade(1, "NOSUCH_SPBL", 1, 1, 1, 1, Side.BUY, 1, 1, "", 2, 2, "", 0, 0, False)
-        with pytest.raises(sqlite3.Error, match=r"KeyError.*NOSUCH"):  # the child's error
+        refused = r"IntegrityError: NOT NULL constraint failed: orders.client_oid"
+        bad = _order_without_client_oid()
+        with pytest.raises(sqlite3.Error, match=refused):  # the child's error
             store.write(2, [*_transfers(4, 3), bad])
         assert store.applied_seq() == 1  # nothing of the failed transaction
         assert len(store.export_rows()["transfers"]) == 3
-        with pytest.raises(sqlite3.Error, match=r"KeyError.*NOSUCH"):  # none is skipped
+        with pytest.raises(sqlite3.Error, match=refused):  # none is skipped
             store.write(3, _transfers(4, 3))
         assert store.applied_seq() == 1
     finally:
@@ -280,10 +379,10 @@ def test_in_bulk_mode_a_writer_process_writes_while_the_next_transaction_is_made
     finally:
         here.close()
         there.close()
-    bad = Trade(1, "NOSUCH_SPBL", 1, 1, 1, 1, Side.BUY, 1, 1, "", 2, 2, "", 0, 0, False)
+    bad = _order_without_client_oid()
     store = SqliteStore(tmp_path / "c.sqlite3", MARKETS, writer_process=True)
     try:
-        with pytest.raises(sqlite3.Error, match="NOSUCH"), store.bulk():
+        with pytest.raises(sqlite3.Error, match="NOT NULL"), store.bulk():
             store.write(1, _transfers(1, 3))
             store.write(2, [bad])  # raised by the next write or at the end
             store.write(3, _transfers(4, 3))

@@ -2,8 +2,11 @@
 
 Tables: ``orders`` (every order, open and finished, in its latest state), ``fills`` (one
 row per user side of a trade), ``bills``, ``transfers``, and ``meta`` holding the journal
-seq of the last command whose events were written. Amounts are stored as decimal TEXT of
-the engine's ints so that no value is ever clipped to 64 bits; ids and times are INTEGER.
+seq of the last command whose events were written. Amounts are the engine's ints, stored as
+INTEGER, and as decimal TEXT beyond 64 bits so that no value is ever clipped: their columns
+have no declared type, so SQLite keeps either as given (data directories made before this
+declare them TEXT, and SQLite stores every amount there as text; the readers take both);
+ids and times are INTEGER.
 
 The runtime writes the events of every durable batch in one transaction together with the
 new ``applied_seq``; after a crash, recovery replays the journal from ``applied_seq + 1``
@@ -40,16 +43,17 @@ from typing import Any, NamedTuple, Protocol
 from openweex.domain.markets import Markets
 from openweex.domain.orders import Status
 from openweex.domain.values import Force, OrderType, Side
-from openweex.storage.rows import pack_events, packed_rows
+from openweex.storage.rows import event_rows
 from openweex.storage.writerproc import WriterProcess
 
+# An amount column has no type: an int or, beyond 64 bits, decimal text (rows.amount).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS orders (
     order_id INTEGER PRIMARY KEY, uid INTEGER NOT NULL, symbol TEXT NOT NULL,
     client_oid TEXT NOT NULL, side INTEGER NOT NULL, order_type INTEGER NOT NULL,
-    force INTEGER NOT NULL, price TEXT NOT NULL, quantity TEXT NOT NULL,
-    status INTEGER NOT NULL, filled_qty TEXT NOT NULL, filled_quote TEXT NOT NULL,
+    force INTEGER NOT NULL, price NOT NULL, quantity NOT NULL,
+    status INTEGER NOT NULL, filled_qty NOT NULL, filled_quote NOT NULL,
     ctime INTEGER NOT NULL, utime INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS orders_uid ON orders (uid, symbol, order_id);
 -- Only an order placed with a client order id can be looked up by one (many clients never
@@ -60,19 +64,19 @@ CREATE INDEX IF NOT EXISTS orders_client_oid ON orders (uid, client_oid) WHERE c
 CREATE TABLE IF NOT EXISTS fills (
     fill_id INTEGER PRIMARY KEY, uid INTEGER NOT NULL, symbol TEXT NOT NULL,
     order_id INTEGER NOT NULL, trade_id INTEGER NOT NULL, side INTEGER NOT NULL,
-    order_type INTEGER NOT NULL, price TEXT NOT NULL, qty TEXT NOT NULL, quote TEXT NOT NULL,
-    fee TEXT NOT NULL, fee_coin TEXT NOT NULL, maker INTEGER NOT NULL,
+    order_type INTEGER NOT NULL, price NOT NULL, qty NOT NULL, quote NOT NULL,
+    fee NOT NULL, fee_coin TEXT NOT NULL, maker INTEGER NOT NULL,
     self_trade INTEGER NOT NULL, client_oid TEXT NOT NULL, ts INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS fills_uid ON fills (uid, symbol, fill_id);
 CREATE INDEX IF NOT EXISTS fills_order ON fills (order_id);
 CREATE TABLE IF NOT EXISTS bills (
     bill_id INTEGER PRIMARY KEY, uid INTEGER NOT NULL, coin TEXT NOT NULL,
-    group_type TEXT NOT NULL, biz_type TEXT NOT NULL, qty TEXT NOT NULL,
-    balance_before TEXT NOT NULL, fee TEXT NOT NULL, ts INTEGER NOT NULL);
+    group_type TEXT NOT NULL, biz_type TEXT NOT NULL, qty NOT NULL,
+    balance_before NOT NULL, fee NOT NULL, ts INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS bills_uid ON bills (uid, bill_id);
 CREATE TABLE IF NOT EXISTS transfers (
     transfer_id INTEGER PRIMARY KEY, uid INTEGER NOT NULL, coin TEXT NOT NULL,
-    amount TEXT NOT NULL, from_type TEXT NOT NULL, to_type TEXT NOT NULL, ts INTEGER NOT NULL);
+    amount NOT NULL, from_type TEXT NOT NULL, to_type TEXT NOT NULL, ts INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS transfers_uid ON transfers (uid, ts);
 """
 
@@ -173,39 +177,31 @@ class HistoryStore(Protocol):
 
 
 def symbol_coins(markets: Markets) -> dict[str, tuple[str, str]]:
-    """What :func:`~openweex.storage.rows.packed_rows` needs to know of the markets: each
+    """What :func:`~openweex.storage.rows.event_rows` needs to know of the markets: each
     symbol's base and quote coin."""
     return {name: (s.base, s.quote) for name, s in markets.symbols.items()}
 
 
 class Checkpointer:
-    """Checkpoints a WAL database from a background thread (its own connection).
+    """Checkpoints a WAL database from a background thread (its own connection), every
+    ``interval_s`` seconds.
 
     PASSIVE checkpoints never block the writer; SQLite releases the GIL while it copies
-    pages and fsyncs, so the event loop keeps running. :meth:`poke` asks for one soon (after
-    a write); otherwise one runs every ``interval_s`` seconds.
+    pages and fsyncs, so the event loop keeps running.
     """
 
     def __init__(self, path: str, interval_s: float = 1.0) -> None:
         self._path = path
         self._interval = interval_s
-        self._wanted = threading.Event()
-        self._stopping = False
+        self._stop = threading.Event()
         self.runs = 0
         self._thread = threading.Thread(target=self._loop, name="sqlite-checkpoint", daemon=True)
         self._thread.start()
 
-    def poke(self) -> None:
-        self._wanted.set()
-
     def _loop(self) -> None:
         db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
-            while not self._stopping:
-                self._wanted.wait(self._interval)
-                self._wanted.clear()
-                if self._stopping:
-                    break
+            while not self._stop.wait(self._interval):
                 try:
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                     self.runs += 1
@@ -215,8 +211,7 @@ class Checkpointer:
             db.close()
 
     def stop(self) -> None:
-        self._stopping = True
-        self._wanted.set()
+        self._stop.set()
         self._thread.join()
 
 
@@ -272,7 +267,7 @@ def write_rows(
     bills: Sequence[Sequence[Any]],
     transfers: Sequence[Sequence[Any]],
 ) -> None:
-    """Store rows made by :func:`~openweex.storage.rows.packed_rows` and ``seq`` as the
+    """Store rows made by :func:`~openweex.storage.rows.event_rows` and ``seq`` as the
     applied seq, in one transaction."""
     db.execute("BEGIN")
     try:
@@ -304,12 +299,11 @@ class SqliteStore:
     (the runtime's store); queries and maintenance always use this connection.
     """
 
-    # Rows written between checkpoint requests to the background thread, and the WAL's size
-    # in pages beyond which the writer checkpoints itself (256 MiB of 4 KiB). Under sustained
-    # writes the background checkpoints then copy most pages back, on the server's process,
-    # and the writer's own checkpoint has little left to copy: 0-11% more commands/s over 20 s
-    # of the durability benchmark than with requests every 20,000 rows and a 64 MiB bound.
-    CHECKPOINT_ROWS = 5_000
+    # The WAL's size in pages beyond which the writer checkpoints itself (256 MiB of 4 KiB);
+    # otherwise the background thread checkpoints once a second. Checkpoints asked for every
+    # 5,000 rows as well kept the WAL shorter, but under sustained writes their fsyncs, 30 a
+    # second, made the journal's wait for its own 2-5 times longer (the durability
+    # benchmark's bulk case: 92,700 against 104,400 commands/s over 20 s).
     WAL_LIMIT_PAGES = 65_536
     CACHE_KIB = 32 * 1024  # SQLite's page cache of the connection that writes (default 2 MiB)
     # A connection that only reads (a writer process writes) keeps SQLite's default: under
@@ -331,7 +325,6 @@ class SqliteStore:
         self._child = (
             WriterProcess(str(path), wal_limit_pages, self._coins) if writer_process else None
         )
-        self._written = 0  # rows since the last checkpoint request
         self._bulk = False  # in bulk(): writes through the child are not waited for
         self._checkpointer = Checkpointer(str(path))
 
@@ -420,15 +413,10 @@ class SqliteStore:
         and raises its failure.
         """
         if self._child is not None:
-            sent = self._child.write(seq, events, wait=wait and not self._bulk)
-            self._written += sent + 1  # roughly the rows written
+            self._child.write(seq, events, wait=wait and not self._bulk)
         else:
-            orders, fills, bills, transfers = packed_rows(pack_events(events), self._coins)
+            orders, fills, bills, transfers = event_rows(events, self._coins)
             write_rows(self._db, seq, orders.values(), fills, bills, transfers)
-            self._written += len(orders) + len(fills) + len(bills) + len(transfers) + 1
-        if self._written >= self.CHECKPOINT_ROWS:
-            self._written = 0
-            self._checkpointer.poke()
 
     # -- queries -------------------------------------------------------------------------
     def get_order(self, uid: int, order_id: int, client_oid: str) -> OrderRow | None:

@@ -1,21 +1,23 @@
 """Read-model rows from engine events: the hot half of every read-model transaction.
 
-Events are first *packed* (:func:`pack_events`): only those that make rows, each as a plain
-``(code, *fields)`` array, which is also what goes to the writer process as JSON. The rows
-are then made from packed arrays by position (:func:`packed_rows`), whether they came
-through JSON (enum fields are plain ints then) or straight from :func:`pack_events`. One
-function makes the rows in both places, so the writer process and an in-process store
-(recovery's rebuild, tests) cannot disagree.
+:func:`event_rows` makes the rows of a transaction's events by position: every order's
+latest state, the fills, the bills and the transfers. The runtime's store sends them to its
+writer process as they are (JSON arrays), which only has to write them; an in-process store
+(recovery's rebuild, tests) writes them itself, so the two cannot disagree.
 
-This module is compiled with mypyc in the built package (see ``setup.py``): at 50,000
-commands/s the rows are made for about 125,000 events/s, and position-based code compiled
-costs about half of rebuilding the event tuples and reading their attributes interpreted.
+Amounts are written as ints, and as decimal text when beyond SQLite's 64-bit integers
+(:func:`amount`): SQLite stores an int in a few bytes and binds it without a conversion, and
+the readers take either (``int()``).
+
+This module is compiled with mypyc in the built package (see ``setup.py``): at 100,000
+commands/s the rows are made for about 130,000 events/s, and position-based code compiled
+costs about half of reading the event tuples' attributes interpreted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, cast
 
 from openweex.domain.events import (
     BIZ_FEE,
@@ -32,8 +34,8 @@ Row = tuple[Any, ...]
 Rows = list[Row]
 Coins = Mapping[str, tuple[str, str]]  # symbol -> (base coin, quote coin)
 
-# The events that make rows, by their code in a packed array: ``[code, *fields]``. Other
-# events (and balance changes without a bill: freezes and releases) are not packed.
+# The events that make rows (a balance update only when it has a bill: not a freeze or a
+# release).
 ROW_EVENTS: tuple[type[tuple[Any, ...]], ...] = (
     OrderUpdate,
     Trade,
@@ -41,32 +43,23 @@ ROW_EVENTS: tuple[type[tuple[Any, ...]], ...] = (
     Settlement,
     TransferRecord,
 )
-ORDER, TRADE, BALANCE, SETTLEMENT, TRANSFER = range(5)
-_CODES: dict[type, int] = {cls: code for code, cls in enumerate(ROW_EVENTS)}
-_BILL_ID = BalanceUpdate._fields.index("bill_id")
 _LIMIT = int(OrderType.LIMIT)
 _BUY, _SELL = int(Side.BUY), int(Side.SELL)
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
 
 
-def pack_events(events: Iterable[object]) -> list[tuple[Any, ...]]:
-    """The events that make rows, as ``(code, *fields)`` tuples (enums become ints in JSON)."""
-    codes = _CODES
-    packed: list[tuple[Any, ...]] = []
-    for e in events:
-        code = codes.get(type(e))
-        if code is not None:
-            assert isinstance(e, tuple)
-            if code != BALANCE or e[_BILL_ID]:
-                packed.append((code,) + e)  # noqa: RUF005 (one copy; unpacking makes two)
-    return packed
+def amount(value: int) -> int | str:
+    """An amount as a read-model column holds it: the int, or its decimal text beyond 64
+    bits (which SQLite cannot store as an integer)."""
+    if _INT64_MIN <= value <= _INT64_MAX:
+        return value
+    return str(value)
 
 
-def packed_rows(
-    packed: Iterable[Sequence[Any]], coins: Coins
-) -> tuple[dict[int, Row], Rows, Rows, Rows]:
-    """Table rows for packed events: orders (latest state per id), fills, bills, transfers.
+def event_rows(events: Iterable[object], coins: Coins) -> tuple[dict[int, Row], Rows, Rows, Rows]:
+    """Table rows for events: orders (latest state per id), fills, bills, transfers.
 
-    Field positions are those of the event classes, one further for the code in front.
     A taker's order update comes before its fills (same command), so a fill takes the
     taker's order type from there (a limit order if it is missing).
     """
@@ -74,72 +67,83 @@ def packed_rows(
     fills: Rows = []
     bills: Rows = []
     transfers: Rows = []
-    for p in packed:
-        code: int = p[0]
-        if code == ORDER:
+    for e in events:
+        cls = type(e)
+        if cls is BalanceUpdate:
+            p = cast(tuple[Any, ...], e)
+            # ts uid coin available frozen d_available d_frozen reason bill_id group_type
+            # biz_type bill_qty balance_before fee
+            if p[8]:
+                bills.append(
+                    (
+                        p[8],
+                        p[1],
+                        p[2],
+                        p[9],
+                        p[10],
+                        amount(p[11]),
+                        amount(p[12]),
+                        amount(p[13]),
+                        p[0],
+                    )
+                )
+        elif cls is OrderUpdate:
+            p = cast(tuple[Any, ...], e)
             # ts uid symbol order_id client_oid side type force price qty status
             # filled_qty filled_quote ctime maker
-            order_id: int = p[4]
+            order_id: int = p[3]
             orders[order_id] = (
                 order_id,
+                p[1],
                 p[2],
-                p[3],
-                p[5],
+                p[4],
+                int(p[5]),
                 int(p[6]),
                 int(p[7]),
-                int(p[8]),
-                str(p[9]),
-                str(p[10]),
-                int(p[11]),
-                str(p[12]),
-                str(p[13]),
-                p[14],
-                p[1],
+                amount(p[8]),
+                amount(p[9]),
+                int(p[10]),
+                amount(p[11]),
+                amount(p[12]),
+                p[13],
+                p[0],
             )
-        elif code == BALANCE:
-            bills.append(_bill_row(p))
-        elif code == TRADE:
-            _add_fills(fills, p, orders, coins)
-        elif code == SETTLEMENT:
-            _add_settlement_bills(bills, p)
-        elif code == TRANSFER:
+        elif cls is Trade:
+            _add_fills(fills, cast(tuple[Any, ...], e), orders, coins)
+        elif cls is Settlement:
+            _add_settlement_bills(bills, cast(tuple[Any, ...], e))
+        elif cls is TransferRecord:
+            p = cast(tuple[Any, ...], e)
             # ts transfer_id uid coin amount from_type to_type
-            transfers.append((p[2], p[3], p[4], str(p[5]), p[6], p[7], p[1]))
+            transfers.append((p[1], p[2], p[3], amount(p[4]), p[5], p[6], p[0]))
     return orders, fills, bills, transfers
 
 
-def _bill_row(p: Sequence[Any]) -> Row:
-    """The bill of a packed balance update."""
-    # code, then: ts uid coin available frozen d_available d_frozen reason bill_id group_type
-    # biz_type bill_qty balance_before fee
-    return (p[9], p[2], p[3], p[10], p[11], str(p[12]), str(p[13]), str(p[14]), p[1])
-
-
-def _add_settlement_bills(bills: Rows, p: Sequence[Any]) -> None:
-    """The bill rows of a packed settlement: what
-    :func:`~openweex.domain.events.settlement_legs` gives, made by position (a fill's legs
-    are a third of a busy writer's row-making when made as events first)."""
+def _add_settlement_bills(bills: Rows, p: tuple[Any, ...]) -> None:
+    """The bill rows of a settlement: what :func:`~openweex.domain.events.settlement_legs`
+    gives, made by position (a fill's legs are a third of the row-making when made as
+    events first)."""
     # ts taker_uid maker_uid pay_coin get_coin paid got taker_fee maker_fee taker_biz
     # first_bill_id, then (available, frozen, locked) after the fill of the taker's pay
     # coin, the taker's get coin, the maker's get coin and the maker's pay coin
-    ts = p[1]
-    taker: int = p[2]
-    maker: int = p[3]
-    pay: str = p[4]
-    get: str = p[5]
-    paid: int = p[6]
-    got: int = p[7]
-    taker_fee: int = p[8]
-    maker_fee: int = p[9]
-    taker_biz: str = p[10]
-    bill_id: int = p[11]
+    ts = p[0]
+    taker: int = p[1]
+    maker: int = p[2]
+    pay: str = p[3]
+    get: str = p[4]
+    paid: int = p[5]
+    got: int = p[6]
+    taker_fee: int = p[7]
+    maker_fee: int = p[8]
+    taker_biz: str = p[9]
+    bill_id: int = p[10]
     # The balances' totals after the fill. A self-trade's taker and maker share their two
     # balances (given twice, the maker's last, as settlement_legs reads them).
     totals = [
-        p[12] + p[13] + p[14],
-        p[15] + p[16] + p[17],
-        p[18] + p[19] + p[20],
-        p[21] + p[22] + p[23],
+        p[11] + p[12] + p[13],
+        p[14] + p[15] + p[16],
+        p[17] + p[18] + p[19],
+        p[20] + p[21] + p[22],
     ]
     t_pay, t_get, m_get, m_pay = 0, 1, 2, 3
     if taker == maker:
@@ -163,62 +167,72 @@ def _add_settlement_bills(bills: Rows, p: Sequence[Any]) -> None:
         before = totals[balance]
         totals[balance] = before + change
         bills.append(
-            (bill_id, uid, coin, GROUP_TRANSACTION, biz, str(change), str(before), str(fee), ts)
+            (
+                bill_id,
+                uid,
+                coin,
+                GROUP_TRANSACTION,
+                biz,
+                amount(change),
+                amount(before),
+                amount(fee),
+                ts,
+            )
         )
         bill_id += 1
 
 
-def _add_fills(fills: Rows, p: Sequence[Any], orders: dict[int, Row], coins: Coins) -> None:
-    """The taker's and the maker's fill rows of a packed trade."""
+def _add_fills(fills: Rows, p: tuple[Any, ...], orders: dict[int, Row], coins: Coins) -> None:
+    """The taker's and the maker's fill rows of a trade."""
     # ts symbol trade_id price qty quote taker_side taker_uid taker_order_id
     # taker_client_oid maker_uid maker_order_id maker_client_oid taker_fee maker_fee
     # self_trade
-    symbol: str = p[2]
-    trade_id: int = p[3]
-    taker = orders.get(p[9])
+    symbol: str = p[1]
+    trade_id: int = p[2]
+    taker = orders.get(p[8])
     taker_type = taker[5] if taker is not None else _LIMIT
     base, quote = coins[symbol]
-    taker_buys = int(p[7]) == _BUY
-    price, qty, amount = str(p[4]), str(p[5]), str(p[6])
-    self_trade = int(p[16])
-    ts = p[1]
+    taker_buys = int(p[6]) == _BUY
+    price, qty, quote_qty = amount(p[3]), amount(p[4]), amount(p[5])
+    self_trade = int(p[15])
+    ts = p[0]
     fills.append(
         (
             trade_id * 2,
-            p[8],
+            p[7],
             symbol,
-            p[9],
+            p[8],
             trade_id,
-            int(p[7]),
+            int(p[6]),
             taker_type,
             price,
             qty,
-            amount,
-            str(p[14]),
+            quote_qty,
+            amount(p[13]),
             base if taker_buys else quote,
             0,
             self_trade,
-            p[10],
+            p[9],
             ts,
         )
     )
     fills.append(
         (
             trade_id * 2 + 1,
-            p[11],
+            p[10],
             symbol,
-            p[12],
+            p[11],
             trade_id,
             _SELL if taker_buys else _BUY,
             _LIMIT,
             price,
             qty,
-            amount,
-            str(p[15]),
+            quote_qty,
+            amount(p[14]),
             quote if taker_buys else base,
             1,
             self_trade,
-            p[13],
+            p[12],
             ts,
         )
     )

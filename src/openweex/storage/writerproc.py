@@ -1,17 +1,16 @@
 """The read models' writer process, seen from the runtime's side, and the messages it reads.
 
 :class:`WriterProcess` starts ``python -m openweex.storage.sqlwriter`` and sends it one
-message per transaction over a pipe: the events that make rows, packed as plain arrays
-(:func:`~openweex.storage.rows.pack_events`), which the child turns into rows
-(:func:`~openweex.storage.rows.packed_rows`) and writes with the read models' connection
-settings. Each message is framed (:data:`FRAME`: payload size and kind)
-and answered (size and status). Used by :class:`~openweex.storage.readmodels.SqliteStore`.
+message per transaction over a pipe: its rows (:func:`~openweex.storage.rows.event_rows`)
+as JSON arrays, ``[seq, orders, fills, bills, transfers]``, which the child writes with the
+read models' connection settings. Each message is framed (:data:`REQUEST`: payload size)
+and answered (:data:`REPLY`: size and status). Used by
+:class:`~openweex.storage.readmodels.SqliteStore`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sqlite3
 import struct
@@ -22,26 +21,23 @@ from collections.abc import Iterable, Mapping
 
 import orjson
 
-from openweex.storage.rows import pack_events
+from openweex.storage.rows import Coins, event_rows
 
 log = logging.getLogger(__name__)
 
-# A message to the writer process: payload size and its kind (below); a reply: message size
-# and status (0: done, 1: failed, the message is the error).
-FRAME = struct.Struct("<IB")
-MSG_EVENTS = 0  # [seq, events] in orjson's JSON
-MSG_EVENTS_EXACT = 1  # the same in exact JSON (an int beyond 64 bits, which orjson cannot write)
-MSG_COINS = 2  # {symbol: [base, quote]}: the first message
+# A message to the writer process: payload size, then ``[seq, orders, fills, bills,
+# transfers]`` in JSON (every int of a row fits in 64 bits: see rows.amount). A reply:
+# message size and status (0: done, 1: failed, the message is the error).
+REQUEST = struct.Struct("<I")
+REPLY = struct.Struct("<IB")
 
 
-def encode_message(kind: int, body: object) -> bytes:
-    """A framed message to the writer process; events in exact JSON if orjson cannot."""
-    try:
-        payload = orjson.dumps(body)
-    except TypeError:  # an int beyond 64 bits
-        payload = json.dumps(body).encode()
-        kind = MSG_EVENTS_EXACT if kind == MSG_EVENTS else kind
-    return FRAME.pack(len(payload), kind) + payload
+def encode_message(seq: int, events: Iterable[object], coins: Coins) -> tuple[bytes, int]:
+    """The framed message that writes the rows of ``events`` with ``seq``; and its rows."""
+    orders, fills, bills, transfers = event_rows(events, coins)
+    payload = orjson.dumps([seq, list(orders.values()), fills, bills, transfers])
+    rows = len(orders) + len(fills) + len(bills) + len(transfers)
+    return REQUEST.pack(len(payload)) + payload, rows
 
 
 class WriterProcess:
@@ -49,15 +45,14 @@ class WriterProcess:
     :meth:`SqliteStore.write <openweex.storage.readmodels.SqliteStore.write>` in a child
     process of its own.
 
-    The events of one transaction are sent as one JSON message over a pipe (only those that
-    make rows, as plain arrays: a fraction of the cost of making the rows), and
-    ``python -m openweex.storage.sqlwriter`` turns them into rows and writes them with the
-    same connection settings; :meth:`write` returns once that transaction is committed
-    (read-your-writes holds). In the runtime's process the rows would be made with the GIL
-    held against the event loop (about 6 us per command, 0.3 ms for each 50 ms transaction
-    at 1,000 orders/s), and SQLite would give the GIL back and take it again around each
-    row. The child starts with the first write and ends when the pipe closes (also when
-    this process dies).
+    The rows of one transaction are made here (compiled, 1-2 us per command) and sent as one
+    JSON message over a pipe, and ``python -m openweex.storage.sqlwriter`` writes them with
+    the same connection settings; :meth:`write` returns once that transaction is committed
+    (read-your-writes holds). In the runtime's process SQLite would give the GIL back and
+    take it again around each row, and its inserts and commits (5-6 us per command under
+    load) would compete with the event loop for the GIL; the child has them to itself. The
+    child starts with the first write and ends when the pipe closes (also when this process
+    dies).
 
     A child that ends on its own (killed, out of memory) is replaced: a new one gets every
     transaction not answered yet, again (writing one twice gives the same rows, and one cut
@@ -72,7 +67,7 @@ class WriterProcess:
     ) -> None:
         module = "openweex.storage.sqlwriter"
         self._args = [sys.executable, "-m", module, path, str(int(wal_limit_pages))]
-        self._coins = dict(coins)
+        self._coins = coins
         self._proc: subprocess.Popen[bytes] | None = None
         self._sent: deque[bytes] = deque()  # messages sent whose answer was not read yet
         self._replaced = False  # the child was replaced and has not answered since
@@ -86,9 +81,8 @@ class WriterProcess:
         """Send one transaction; with ``wait``, return once it is committed. Without, it is
         only sent: the child writes it while the caller goes on, and the next write (or
         :meth:`drain`) waits for the one before it and raises its failure. Returns the
-        number of events sent (those that make rows)."""
-        packed = pack_events(events)
-        message = encode_message(MSG_EVENTS, [seq, packed])
+        number of rows sent."""
+        message, rows = encode_message(seq, events, self._coins)
         self._sent.append(message)
         if self._proc is None:
             self._start()
@@ -98,24 +92,19 @@ class WriterProcess:
             except OSError:
                 self._replace()
         self._replies(0 if wait else 1)
-        return len(packed)
+        return rows
 
     def drain(self) -> None:
         """Wait until every transaction sent was committed; raise the first failure."""
         self._replies(0)
 
     def _start(self) -> None:
-        """A new child: the symbols' coins first, then every message not answered yet."""
+        """A new child, sent every message not answered yet."""
         proc = self._proc = subprocess.Popen(
             self._args, stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
         with contextlib.suppress(OSError):  # a child that ended shows it by not answering
-            self._send(proc, encode_message(MSG_COINS, self._coins) + b"".join(self._sent))
-        failed = self._answer(proc)  # to the coins
-        if failed is None:
-            self._replace()
-        elif failed:
-            raise sqlite3.OperationalError(failed)
+            self._send(proc, b"".join(self._sent))
 
     @staticmethod
     def _send(proc: subprocess.Popen[bytes], data: bytes) -> None:
@@ -131,10 +120,10 @@ class WriterProcess:
         """The child's next answer: "" (done), its error, or None if it ended."""
         assert proc.stdout is not None
         try:
-            head = proc.stdout.read(FRAME.size)
-            if len(head) < FRAME.size:
+            head = proc.stdout.read(REPLY.size)
+            if len(head) < REPLY.size:
                 return None
-            size, status = FRAME.unpack(head)
+            size, status = REPLY.unpack(head)
             text = proc.stdout.read(size).decode(errors="replace") if size else ""
         except (OSError, ValueError):
             return None
