@@ -16,8 +16,8 @@ def tune_gc() -> None:
     The exchange keeps many long-lived objects (resting orders, accounts) and allocates many
     short-lived ones (events): with Python's defaults, the full collections that the
     promoted short-lived objects bring about rescan the whole book. The read models' writer
-    process decodes a transaction of up to thousands of events at once, all alive until
-    its rows are written: at the default threshold they are scanned and promoted again and
+    process decodes a transaction of up to thousands of rows at once, all alive until
+    they are written: at the default threshold they are scanned and promoted again and
     again while they are decoded (half the decoding time, measured), for nothing,
     since they hold no reference cycles.
     """

@@ -249,7 +249,7 @@ def test_a_data_directory_with_text_amount_columns_reads_the_same(tmp_path: Path
 
 
 def test_the_writer_process_collects_garbage_like_the_server(tmp_path: Path) -> None:
-    """A transaction's events are all decoded at once and alive until written: the writer
+    """A transaction's rows are all decoded at once and alive until written: the writer
     process must not rescan them at Python's default threshold (700 allocations)."""
     SqliteStore(tmp_path / "h.sqlite3", MARKETS).close()
     probe = (
