@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import weakref
 
 import pytest
 
@@ -28,6 +30,29 @@ def test_make_keeps_the_item_objects() -> None:
     )
     assert t.quote is big and t.taker_side is Side.BUY
     assert tuples.make(tuple) == ()
+
+
+class _Box:
+    item: object = None
+
+
+def test_an_event_of_scalars_is_left_to_reference_counting_in_the_compiled_build() -> None:
+    """Ints, strs, bools, None and IntEnum members cannot lead back to the tuple: the C
+    version leaves such a tuple untracked by the garbage collector (the fallback keeps
+    Python's own rules). Anything else keeps it tracked, so cycles through it are found."""
+    event = tuples.make(
+        Trade, 1, "BTCUSDT_SPBL", 7, 100, 2, 10**40, Side.BUY, 1, 2, "", 3, 4, None, 0, 0, True
+    )
+    assert gc.is_tracked(Side.BUY)  # an IntEnum member is tracked itself
+    assert gc.is_tracked(event) is not tuples.compiled()
+    box = _Box()
+    holder = tuples.make(Trade, 1, box, 7, 100, 2, 0, Side.BUY, 1, 2, "", 3, 4, "", 0, 0, False)
+    assert gc.is_tracked(holder)
+    box.item = holder  # a cycle through the tuple
+    ref = weakref.ref(box)
+    del box, holder
+    gc.collect()
+    assert ref() is None  # collected: the tuple was tracked
 
 
 def test_make_wants_a_tuple_class() -> None:
