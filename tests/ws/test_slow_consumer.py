@@ -1,7 +1,7 @@
 """A client that stops reading is dropped when its queue overflows; others keep receiving.
 
-In-process server: send queue of 1,024 frames and a small socket send buffer, so that the
-non-reading client backs up after about ten batches. The load is batches of 50 orders
+In-process server: send queue of 4,096 frames and a small socket send buffer, so that the
+non-reading client backs up after about forty batches. The load is batches of 50 orders
 (100 private frames each, all queued by one command). Every test runs twice: with frames
 written directly to the transports (the server's own protocol) and through the ASGI send.
 """
@@ -29,9 +29,11 @@ BATCH = [
 
 @PATHS
 async def test_slow_consumer_is_dropped_others_keep_up(tmp_path: Path, direct: bool) -> None:
-    # room for ten batches: a reader that keeps up is never near the bound, even on a busy
-    # machine, while one that never reads reaches it after about ten
-    config = WsConfig(queue_size=1024, close_timeout_s=0.2)
+    # room for forty batches: a reader that keeps up is never near the bound, while one that
+    # never reads reaches it after about forty. The reader that keeps up shares this
+    # process's GIL with the server and its read-model thread: with room for ten, it fell
+    # that far behind in about one run of five.
+    config = WsConfig(queue_size=4096, close_timeout_s=0.2)
     srv = in_process(tmp_path / "data", ws_config=config, sndbuf=8192, direct=direct)
     try:
         user = RestUser(srv, {"USDT": "1000000"})
