@@ -9,8 +9,9 @@ import weakref
 import pytest
 
 from openweex.domain.events import BalanceUpdate, Trade
-from openweex.domain.values import Side
+from openweex.domain.values import Force, OrderType, Side
 from openweex.engine import tuples
+from openweex.engine.book import Order
 
 
 def test_make_equals_tuple_new() -> None:
@@ -53,6 +54,19 @@ def test_an_event_of_scalars_is_left_to_reference_counting_in_the_compiled_build
     del box, holder
     gc.collect()
     assert ref() is None  # collected: the tuple was tracked
+
+
+def test_the_books_orders_are_left_to_reference_counting_in_the_compiled_build() -> None:
+    order = Order(1, 10001, "BTCUSDT_SPBL", Side.BUY, OrderType.LIMIT, Force.NORMAL, 5, 1, "", 0)
+    assert gc.is_tracked(order) is not tuples.compiled()
+    if tuples.compiled():  # what makes that safe: the compiled class holds its attributes' types
+        with pytest.raises(TypeError):
+            order.symbol = [order]  # type: ignore[assignment]
+    box = _Box()
+    assert gc.is_tracked(box)
+    tuples.untrack(box)
+    assert gc.is_tracked(box) is not tuples.compiled()
+    tuples.untrack(1)  # not a tracked kind of object: nothing to do
 
 
 def test_make_wants_a_tuple_class() -> None:

@@ -29,6 +29,7 @@ from typing import Any, Final
 from openweex.domain.orders import Status
 from openweex.domain.values import Force, OrderType, Side
 from openweex.engine.amounts import affordable_lots
+from openweex.engine.tuples import untrack
 
 BUY: Final = Side.BUY
 SELL: Final = Side.SELL
@@ -42,6 +43,10 @@ class Order:
     """A live order. ``remaining`` is in lots; ``hold`` is what it still has frozen.
 
     ``fill`` is the lots this order traded in the last :meth:`Book.match` that took from it.
+    Its attributes are ints, strs and IntEnum members (the compiled class checks them), so an
+    order cannot be part of a reference cycle: it is left to reference counting
+    (:func:`~openweex.engine.tuples.untrack`), and the garbage collector's generations do not
+    hold the resting orders of a large book.
     """
 
     __slots__ = (
@@ -92,6 +97,7 @@ class Order:
         self.filled_quote = 0
         self.fill = 0
         self.status = INIT
+        untrack(self)
 
 
 class Level:

@@ -6,6 +6,9 @@ always passes every field, in order). The compiled build provides it as a small 
 (``_newtuple.c``) that fills the instance straight from its arguments; a fill produces
 eight events, so this is a large part of the engine's cost. Without the extension it is
 plain Python over ``tuple.__new__``.
+
+``untrack(obj)`` stops the garbage collector tracking an object that cannot be part of a
+reference cycle (the book's orders); without the extension it does nothing.
 """
 
 from __future__ import annotations
@@ -13,18 +16,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from openweex.engine._newtuple import make
+    from openweex.engine._newtuple import make, untrack
 else:
     try:
-        from openweex.engine._newtuple import make
+        from openweex.engine._newtuple import make, untrack
     except ImportError:
         _tuple_new = tuple.__new__
 
         def make(cls, /, *items):
             return _tuple_new(cls, items)
 
+        def untrack(obj, /):
+            pass
 
-__all__ = ["compiled", "make"]
+
+__all__ = ["compiled", "make", "untrack"]
 
 
 def compiled() -> bool:
