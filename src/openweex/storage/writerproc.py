@@ -32,12 +32,11 @@ REQUEST = struct.Struct("<I")
 REPLY = struct.Struct("<IB")
 
 
-def encode_message(seq: int, events: Iterable[object], coins: Coins) -> tuple[bytes, int]:
-    """The framed message that writes the rows of ``events`` with ``seq``; and its rows."""
+def encode_message(seq: int, events: Iterable[object], coins: Coins) -> bytes:
+    """The framed message that writes the rows of ``events`` with ``seq``."""
     orders, fills, bills, transfers = event_rows(events, coins)
     payload = orjson.dumps([seq, list(orders.values()), fills, bills, transfers])
-    rows = len(orders) + len(fills) + len(bills) + len(transfers)
-    return REQUEST.pack(len(payload)) + payload, rows
+    return REQUEST.pack(len(payload)) + payload
 
 
 class WriterProcess:
@@ -77,12 +76,11 @@ class WriterProcess:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    def write(self, seq: int, events: Iterable[object], *, wait: bool = True) -> int:
+    def write(self, seq: int, events: Iterable[object], *, wait: bool = True) -> None:
         """Send one transaction; with ``wait``, return once it is committed. Without, it is
         only sent: the child writes it while the caller goes on, and the next write (or
-        :meth:`drain`) waits for the one before it and raises its failure. Returns the
-        number of rows sent."""
-        message, rows = encode_message(seq, events, self._coins)
+        :meth:`drain`) waits for the one before it and raises its failure."""
+        message = encode_message(seq, events, self._coins)
         self._sent.append(message)
         if self._proc is None:
             self._start()
@@ -92,7 +90,6 @@ class WriterProcess:
             except OSError:
                 self._replace()
         self._replies(0 if wait else 1)
-        return rows
 
     def drain(self) -> None:
         """Wait until every transaction sent was committed; raise the first failure."""
