@@ -63,7 +63,7 @@ static PyObject *
 newtuple_untrack(PyObject *module, PyObject *obj)
 {
     (void)module;
-    if (PyObject_IS_GC(obj) && PyObject_GC_IsTracked(obj)) {
+    if (PyObject_IS_GC(obj)) { /* untracking an untracked object is allowed */
         PyObject_GC_UnTrack(obj);
     }
     Py_RETURN_NONE;
