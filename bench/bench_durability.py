@@ -360,6 +360,84 @@ def bench_recovery(d: Path, case: str, want: str) -> None:
         row(f"    {name}", f"{secs:.2f} s", f"{secs / per * 1e6:.2f} us/rec" if per else "", "", "")
 
 
+# --------------------------------------------------------------------------- d. snapshots
+
+
+def build_book(d: Path, n: int) -> int:
+    """A data dir whose book holds ``n`` resting orders of one user (snapshot at the end)."""
+    ex = Exchange(MARKETS)
+    cmds = _setup(1)
+    rnd = random.Random(11)
+    for _ in range(n):
+        price, qty = MID - 100 - rnd.randrange(1000), rnd.randint(1, 10) * 100
+        cmds.append(PlaceOrder(T0, 10001, SYMBOL, Side.BUY, OrderType.LIMIT, Force.NORMAL,
+                               price, qty, ""))  # fmt: skip
+    with Journal.open(d) as jr:
+        for first in range(0, len(cmds), 4096):
+            chunk = cmds[first : first + 4096]
+            jr.append_batch([(first + i + 1, codec.encode(c)) for i, c in enumerate(chunk)])
+    for cmd in cmds:
+        ex.apply(cmd)
+    assert len(ex.orders) == n
+    SnapshotStore(d).save(len(cmds), codec.encode_state(ex.export_state()))
+    store = SqliteStore(d / "history.sqlite3", MARKETS)
+    store.write(len(cmds), [])
+    store.close()
+    return len(cmds)
+
+
+async def _snapshot_pause(rt: Runtime, in_child: bool) -> tuple[float, float]:
+    """The longest event-loop pause while one snapshot is taken, and the snapshot's time."""
+    loop = asyncio.get_running_loop()
+    longest = 0.0
+    done = False
+
+    async def ticker() -> None:
+        nonlocal longest
+        last = loop.time()
+        while not done:
+            await asyncio.sleep(0.001)
+            now = loop.time()
+            longest = max(longest, now - last)
+            last = now
+
+    await rt.submit(CancelOrder(0, 10001, SYMBOL, 1, ""))  # a change since the last snapshot
+    rt.snapshot_in_child = in_child
+    tick = asyncio.create_task(ticker())
+    await asyncio.sleep(0.05)
+    t0 = time.perf_counter()
+    await rt.snapshot()
+    took = time.perf_counter() - t0
+    await asyncio.sleep(0.05)
+    done = True
+    await tick
+    return longest, took
+
+
+def bench_snapshot_pause(workdir: Path, orders: int, loop_name: str) -> None:
+    d = workdir / "book"
+    build_book(d, orders)
+    rt = Runtime.open(d, MARKETS, snapshot_every=10**9, snapshot_interval_ms=10**9)
+
+    async def main() -> list[tuple[bool, float, float]]:
+        results = []
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(rt.run())
+            for in_child in (False, True, False, True):
+                results.append((in_child, *await _snapshot_pause(rt, in_child)))
+            await rt.close()
+        return results
+
+    runner = asyncio.Runner(loop_factory=_loop_factory() if loop_name == "uvloop" else None)
+    with runner:
+        results = runner.run(main())
+    rt.close_files()
+    for in_child, pause, took in results:
+        how = "forked child" if in_child else "exported on the event loop"
+        row(f"snapshot of {orders:,} resting orders, {how}", f"{took:.2f} s", "",
+            f"{_ms(pause)} pause", "")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", help="directory on the filesystem to test (default: temp)")
@@ -369,6 +447,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="users per submit_many of the bulk case (0: none)")  # fmt: skip
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--tail", type=int, default=10_000, help="records after the snapshot")
+    parser.add_argument("--book", type=int, default=1_000_000,
+                        help="resting orders of the snapshot-pause case (0: none)")  # fmt: skip
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="uvloop",
                         help="event loop of the runtime case (the server uses uvloop)")  # fmt: skip
     parser.add_argument("--recover", type=Path, help=argparse.SUPPRESS)
@@ -396,6 +476,8 @@ def main(argv: list[str] | None = None) -> None:
         for f in d.glob("history.sqlite3*"):
             f.unlink()
         bench_recovery(d, "full replay + read models rebuilt", want)
+        if args.book:
+            bench_snapshot_pause(workdir, args.book, args.loop)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

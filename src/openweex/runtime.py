@@ -44,9 +44,12 @@ server exits. A failure after the fsync (a read-model write, an engine bug) stop
 the same way; the batch is durable, so its callers learn the outcome after the restart.
 
 Snapshots of the whole engine are taken every ``snapshot_every`` commands, after
-``snapshot_interval_ms`` with changes since the last one, and on clean shutdown; the state is
-exported on the event loop (consistent as of ``applied_seq``), encoded and written on a
-worker thread while the flusher goes on. A failed snapshot is logged and retried later; it
+``snapshot_interval_ms`` with changes since the last one, and on clean shutdown. While the
+runtime runs, a forked child (``snapshot_in_child``, the default on Linux; see
+:mod:`openweex.storage.forked`) exports, encodes and writes the state as of ``applied_seq``
+while the flusher goes on: the event loop pauses only for the fork, not for a walk of every
+resting order. Elsewhere, and for the final snapshot, the state is exported on the event loop
+and encoded and written on a worker thread. A failed snapshot is logged and retried later; it
 loses nothing, the journal is the truth. With ``journal_retention="snapshots"`` journal
 segments older than the oldest kept snapshot are deleted after each snapshot (the read models
 are synced first); the default ``"all"`` keeps the whole journal.
@@ -67,7 +70,7 @@ from openweex.domain.events import Event
 from openweex.domain.markets import Markets
 from openweex.engine.exchange import Exchange, Result
 from openweex.recovery import RecoveryReport
-from openweex.storage import codec
+from openweex.storage import codec, forked
 from openweex.storage.historywriter import HistoryWriter
 from openweex.storage.journal import Journal, JournalError
 from openweex.storage.readmodels import HistoryStore, SqliteStore
@@ -143,6 +146,7 @@ class Runtime:
         history_delay_ms: float = 50.0,
         history_max_events: int = 20_000,
         history_max_lag: int = 4,
+        snapshot_in_child: bool | None = None,
     ) -> None:
         if journal_retention not in ("all", "snapshots"):
             raise ValueError("journal_retention must be 'all' or 'snapshots'")
@@ -168,6 +172,9 @@ class Runtime:
         self.journal_retention = journal_retention
         self.seq = journal.last_seq
         self.applied_seq = self.seq
+        self.snapshot_in_child = (
+            forked.available() if snapshot_in_child is None else snapshot_in_child
+        )
         self.snapshot_seq = 0
         self._snapshot_tried_seq = 0
         self._last_snapshot_ms = clock()
@@ -585,11 +592,17 @@ class Runtime:
             seq = self.applied_seq
             if seq == 0 or seq <= self.snapshot_seq or self.fatal is not None:
                 return self.snapshot_seq
-            data = self.exchange.export_state()  # on the loop: consistent as of seq
             self._last_snapshot_ms = self.clock()  # the next ones are due from this attempt
             self._snapshot_tried_seq = seq
             try:
-                await asyncio.to_thread(self._save_snapshot, seq, data)
+                if self.snapshot_in_child and not self._closing:
+                    # forked now, with no await since seq was read: the child's copy of the
+                    # state is the state as of seq, exported while the loop goes on
+                    child = forked.start(lambda: self._save_snapshot(seq, self._export()))
+                    await asyncio.to_thread(child.wait)
+                else:
+                    data = self._export()  # on the loop: consistent as of seq
+                    await asyncio.to_thread(self._save_snapshot, seq, data)
             except OSError as exc:
                 log.error("snapshot at seq %d failed (the journal has everything): %s", seq, exc)
                 return self.snapshot_seq
@@ -597,6 +610,9 @@ class Runtime:
             if self.journal_retention == "snapshots":
                 await self._drop_old_segments()
             return seq
+
+    def _export(self) -> Any:
+        return self.exchange.export_state()
 
     def _save_snapshot(self, seq: int, data: Any) -> None:
         self.snapshots.save(seq, codec.encode_state(data))
