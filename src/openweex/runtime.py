@@ -595,10 +595,8 @@ class Runtime:
             self._last_snapshot_ms = self.clock()  # the next ones are due from this attempt
             self._snapshot_tried_seq = seq
             try:
-                if self.snapshot_in_child and not self._closing:
-                    # forked now, with no await since seq was read: the child's copy of the
-                    # state is the state as of seq, exported while the loop goes on
-                    child = forked.start(lambda: self._save_snapshot(seq, self._export()))
+                child = self._fork_snapshot(seq) if self.snapshot_in_child else None
+                if child is not None:
                     await asyncio.to_thread(child.wait)
                 else:
                     data = self._export()  # on the loop: consistent as of seq
@@ -610,6 +608,17 @@ class Runtime:
             if self.journal_retention == "snapshots":
                 await self._drop_old_segments()
             return seq
+
+    def _fork_snapshot(self, seq: int) -> forked.Child | None:
+        """A child writing the snapshot at ``seq`` (the state now: call with no await since
+        ``seq`` was read), or None to write it here (closing, or no fork to be had)."""
+        if self._closing:
+            return None  # the final snapshot: nothing else runs meanwhile
+        try:
+            return forked.start(lambda: self._save_snapshot(seq, self._export()))
+        except OSError as exc:  # no memory or no process left for a child
+            log.warning("snapshot at seq %d written in process: cannot fork: %s", seq, exc)
+            return None
 
     def _export(self) -> Any:
         return self.exchange.export_state()

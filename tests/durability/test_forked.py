@@ -157,3 +157,22 @@ async def test_the_final_snapshot_and_a_runtime_told_not_to_fork_export_in_proce
             assert len(pids) == (start + 1 if in_child is False else start)
         assert pids[-1] == os.getpid()  # the clean shutdown's snapshot
     assert state_of(d)[0] == expected_hash(cmds)
+
+
+async def test_a_failed_fork_falls_back_to_a_snapshot_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    cmds = make_commands(100, 33)
+    d = tmp_path / "d"
+
+    def no_fork(work: object) -> forked.Child:
+        raise OSError(12, "Cannot allocate memory")
+
+    async with crashing(d, snapshot_every=10**9) as rt:
+        await submit_all(rt, cmds)
+        monkeypatch.setattr(forked, "start", no_fork)
+        with caplog.at_level("WARNING"):
+            assert await rt.snapshot() == 100
+        assert "cannot fork" in caplog.text
+    assert rt.snapshots.list() == [100]
+    assert state_of(d)[0] == expected_hash(cmds)
