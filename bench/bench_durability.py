@@ -25,6 +25,11 @@ c. Recovery of a journal of ``--records`` commands (1,000,000 by default) made b
    (read models up to date), and by full replay rebuilding the read models. Each with its
    breakdown: journal open (validates the last segment), snapshot load, reading + checking
    frames, decoding, applying, writing read models. Wall-clock and process CPU time.
+d. Snapshots of a large book: a data directory whose book holds ``--book`` resting orders
+   (1,000,000 by default; 0 skips the case), opened by the runtime, which then takes one
+   snapshot at a time, exported on the event loop and by a forked child in turn: how long
+   each takes, and the longest pause of the event loop meanwhile (a task that wakes every
+   millisecond).
 """
 
 from __future__ import annotations
