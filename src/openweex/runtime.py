@@ -187,6 +187,7 @@ class Runtime:
         self._closing = False
         self._snapshot_lock = asyncio.Lock()
         self._snapshot_task: asyncio.Task[int] | None = None
+        self._snapshot_child: forked.Child | None = None  # writing a snapshot now
         self.fatal: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop run() runs on
         self.recovery: RecoveryReport | None = None
@@ -597,12 +598,21 @@ class Runtime:
             try:
                 child = self._fork_snapshot(seq) if self.snapshot_in_child else None
                 if child is not None:
-                    await asyncio.to_thread(child.wait)
+                    self._snapshot_child = child
+                    try:
+                        await asyncio.to_thread(child.wait)
+                    finally:
+                        self._snapshot_child = None
                 else:
                     data = self._export()  # on the loop: consistent as of seq
                     await asyncio.to_thread(self._save_snapshot, seq, data)
             except OSError as exc:
-                log.error("snapshot at seq %d failed (the journal has everything): %s", seq, exc)
+                if isinstance(exc, forked.ChildFailed) and self._closing and self.fatal is None:
+                    log.info("snapshot at seq %d stopped: the final snapshot follows", seq)
+                else:
+                    log.error(
+                        "snapshot at seq %d failed (the journal has everything): %s", seq, exc
+                    )
                 return self.snapshot_seq
             self.snapshot_seq = seq
             if self.journal_retention == "snapshots":
@@ -642,8 +652,15 @@ class Runtime:
 
     # -- stopping ------------------------------------------------------------------------
     async def close(self) -> None:
-        """Stop accepting commands; :meth:`run` drains the queue and returns."""
+        """Stop accepting commands; :meth:`run` drains the queue and returns.
+
+        A snapshot being written by a child is stopped: the final snapshot of :meth:`finish`
+        comes after it, and a shutdown never waits for a large state to be written twice.
+        """
         self._closing = True
+        child = self._snapshot_child
+        if child is not None:
+            child.kill()
         self._wake_up()
 
     async def finish(self) -> None:

@@ -176,3 +176,33 @@ async def test_a_failed_fork_falls_back_to_a_snapshot_in_process(
         assert "cannot fork" in caplog.text
     assert rt.snapshots.list() == [100]
     assert state_of(d)[0] == expected_hash(cmds)
+
+
+async def test_a_clean_shutdown_stops_a_snapshot_child_and_writes_the_final_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cmds = make_commands(200, 34)
+    d = tmp_path / "d"
+    with caplog.at_level("INFO"):
+        async with running(d, snapshot_every=10**9) as rt:
+            await submit_all(rt, cmds[:100])
+            export = rt._export
+
+            def stuck_export() -> object:
+                time.sleep(60)  # a child that would hold the shutdown up
+                return export()
+
+            rt._export = stuck_export  # type: ignore[method-assign]
+            snap = asyncio.ensure_future(rt.snapshot())
+            await asyncio.sleep(0.1)
+            child = rt._snapshot_child
+            assert child is not None
+            rt._export = export  # type: ignore[method-assign]
+            await submit_all(rt, cmds[100:])
+        assert await snap == 0  # stopped
+    assert rt.snapshot_seq == 200  # the final snapshot, in process
+    assert "snapshot at seq 100 stopped: the final snapshot follows" in caplog.text
+    assert "failed" not in caplog.text
+    assert _gone(child.pid)
+    assert rt.snapshots.list() == [200]
+    assert state_of(d)[0] == expected_hash(cmds)

@@ -66,6 +66,11 @@ class Child:
         self.pid = pid
         self._fd = fd
 
+    def kill(self) -> None:
+        """Stop the child now (its work is lost; :meth:`wait` then raises)."""
+        with contextlib.suppress(ProcessLookupError):  # (not reaped yet: the pid is its own)
+            os.kill(self.pid, signal.SIGKILL)
+
     def wait(self) -> None:
         """Block until the child exits; raise :class:`ChildFailed` unless its work was done."""
         with os.fdopen(self._fd, "rb") as pipe:
