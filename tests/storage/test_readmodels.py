@@ -30,6 +30,8 @@ from openweex.domain.markets import default_markets
 from openweex.domain.orders import Status
 from openweex.domain.values import Force, OrderType, Side
 from openweex.engine.exchange import Exchange
+from openweex.storage import readmodels
+from openweex.storage.files import can_start_writeback, start_writeback
 from openweex.storage.readmodels import (
     ORDER_BY_CLIENT_OID,
     SCHEMA,
@@ -82,6 +84,57 @@ def test_checkpoints_run_on_their_own_thread_and_empty_the_wal(tmp_path: Path) -
         assert len(reopened.export_rows()["transfers"]) == 1001
     finally:
         reopened.close()
+
+
+@pytest.mark.skipif(not can_start_writeback(), reason="sync_file_range is Linux's")
+def test_between_checkpoints_the_wals_pages_are_sent_to_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[str] = []
+
+    def recording(fd: int) -> None:
+        started.append(os.readlink(f"/proc/self/fd/{fd}"))
+        start_writeback(fd)
+
+    monkeypatch.setattr(readmodels, "start_writeback", recording)
+    path = tmp_path / "h.sqlite3"
+    store = SqliteStore(path, MARKETS)
+    try:
+        checkpointer = store._checkpointer
+        for k in range(20):
+            store.write(k + 1, _transfers(k * 50 + 1, 50))
+        for _ in range(500):
+            if checkpointer.runs and len(started) > checkpointer.runs:
+                break
+            time.sleep(0.01)
+        assert checkpointer.runs >= 1  # the checkpoints still come, once a second
+        assert len(started) >= 10  # and about twenty write-backs each second in between
+        assert set(started) == {str(path) + "-wal"}  # of the WAL only
+        # nothing read or written is changed by it
+        assert len(store.transfers(10001, None, None, Page(None, None, 2000), 0)) == 1000
+    finally:
+        store.close()
+    assert all(t.name != "sqlite-checkpoint" for t in threading.enumerate())
+    assert not [n for n in os.listdir("/proc/self/fd") if _points_to(n, tmp_path)]
+
+
+def _points_to(fd: str, directory: Path) -> bool:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}").startswith(str(directory))
+    except OSError:
+        return False
+
+
+def test_start_writeback_leaves_a_files_content_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    data = os.urandom(1 << 20)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT)
+    try:
+        os.write(fd, data)
+        start_writeback(fd)  # (a no-op where there is no such call)
+        assert os.pread(fd, len(data) + 1, 0) == data
+    finally:
+        os.close(fd)
 
 
 def test_the_wal_stays_bounded_under_sustained_writes(tmp_path: Path) -> None:

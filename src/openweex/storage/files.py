@@ -12,12 +12,17 @@ Invariants:
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
 import secrets
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 TEMP_SUFFIX = ".tmp"
+_SYNC_FILE_RANGE_WRITE = 2
 
 FsyncFn = Callable[[int], None]
 
@@ -69,3 +74,39 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, fsync: FsyncFn = 
 def is_temp_name(name: str) -> bool:
     """True for names produced by :func:`atomic_write` for its temporary files."""
     return name.startswith(".") and name.endswith(TEMP_SUFFIX)
+
+
+@functools.cache
+def libc_function(name: str) -> Any | None:
+    """A function of the C library (Linux only), or None where there is no such function."""
+    if sys.platform != "linux":
+        return None
+    try:
+        return getattr(ctypes.CDLL(None, use_errno=True), name)
+    except (OSError, AttributeError):
+        return None
+
+
+@functools.cache
+def _sync_file_range() -> Any | None:
+    fn = libc_function("sync_file_range")
+    if fn is not None:
+        fn.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
+        fn.restype = ctypes.c_int
+    return fn
+
+
+def can_start_writeback() -> bool:
+    """True where :func:`start_writeback` does something (Linux)."""
+    return _sync_file_range() is not None
+
+
+def start_writeback(fd: int) -> None:
+    """Start writing the file's dirty pages to the disk, without waiting for them.
+
+    ``sync_file_range(SYNC_FILE_RANGE_WRITE)``: a later ``fsync`` of the file then has little
+    left to write. It makes nothing durable by itself. Does nothing where it is not available.
+    """
+    fn = _sync_file_range()
+    if fn is not None:
+        fn(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)  # an error only means nothing was started

@@ -23,14 +23,14 @@ reads it) are copied for it; at most the state's size again, for the child's lif
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import functools
 import gc
 import os
 import signal
 import sys
 import warnings
 from collections.abc import Callable
+
+from openweex.storage.files import libc_function
 
 __all__ = ["Child", "ChildFailed", "available", "start"]
 
@@ -49,13 +49,9 @@ def available() -> bool:
     return sys.platform == "linux" and hasattr(os, "fork")
 
 
-@functools.cache
 def _prctl() -> Callable[..., int] | None:
     """libc's ``prctl`` (loaded in the parent: the child imports and loads nothing)."""
-    try:
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
+    prctl: Callable[..., int] | None = libc_function("prctl")
     return prctl
 
 
