@@ -576,6 +576,13 @@ class Runtime:
     def _start_snapshot(self) -> None:
         if self._snapshot_task is None or self._snapshot_task.done():
             self._snapshot_task = asyncio.get_running_loop().create_task(self._snapshot_logged())
+            self._snapshot_task.add_done_callback(self._snapshot_ended)
+
+    def _snapshot_ended(self, _: asyncio.Task[int]) -> None:
+        """Start the next snapshot if it fell due while this one was written (a large state
+        takes seconds: the batches that made it due found this one still at work)."""
+        if not self._closing and self._due_snapshot():
+            self._start_snapshot()
 
     async def _snapshot_logged(self) -> int:
         try:

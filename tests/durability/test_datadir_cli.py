@@ -32,9 +32,14 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 
 async def _filled(d: Path, n: int = 800, seed: int = 20, clean: bool = True) -> list[object]:
+    """A data directory of ``n`` commands with snapshots at 300 and 600 (and at ``n`` when
+    shut down cleanly)."""
     cmds = make_commands(n, seed)
-    async with (running if clean else crashing)(d, snapshot_every=300) as rt:
-        await submit_all(rt, cmds)
+    async with (running if clean else crashing)(d, snapshot_every=10**9) as rt:
+        for first in range(0, n, 300):
+            await submit_all(rt, cmds[first : first + 300])
+            if first + 300 < n:
+                assert await rt.snapshot() == first + 300
     return list(cmds)
 
 
@@ -45,7 +50,7 @@ async def test_check_a_healthy_data_dir(tmp_path: Path, capsys: pytest.CaptureFi
     code, out = cli(capsys, "data", "check", "--data-dir", str(d))
     assert code == 0, out
     snaps = SnapshotStore(d).list()
-    assert len(snaps) == 3 and snaps[-1] == 800
+    assert snaps == [300, 600, 800]
     for text in ("records 1..800", *(f"snapshot {s}: ok" for s in snaps), "invariants: ok"):
         assert text in out
     assert "open orders agree with the engine" in out
@@ -105,7 +110,7 @@ async def test_snapshot_command(tmp_path: Path, capsys: pytest.CaptureFixture[st
     d = tmp_path / "d"
     cmds = await _filled(d, clean=False)
     snaps = SnapshotStore(d).list()
-    assert len(snaps) == 2 and snaps[-1] < 800
+    assert snaps == [300, 600]
     code, out = cli(capsys, "data", "snapshot", "--data-dir", str(d))
     assert code == 0 and "snapshot written at seq 800" in out
     assert SnapshotStore(d).list() == [*snaps, 800]

@@ -206,3 +206,30 @@ async def test_a_clean_shutdown_stops_a_snapshot_child_and_writes_the_final_one(
     assert _gone(child.pid)
     assert rt.snapshots.list() == [200]
     assert state_of(d)[0] == expected_hash(cmds)
+
+
+async def test_a_snapshot_that_fell_due_while_one_was_written_follows_it(tmp_path: Path) -> None:
+    cmds = make_commands(300, 35)
+    d = tmp_path / "d"
+    async with crashing(d, snapshot_every=100, snapshot_interval_ms=10**9) as rt:
+        export = rt._export
+
+        def slow_export() -> object:
+            time.sleep(0.3)
+            return export()
+
+        rt._export = slow_export  # type: ignore[method-assign]
+        await submit_all(rt, cmds[:100])
+        while rt._snapshot_task is None:
+            await asyncio.sleep(0.01)
+        await submit_all(rt, cmds[100:])  # due again while the first is being written...
+        first = rt._snapshot_task
+        await asyncio.wait([first])
+        # ...and nothing more comes to start the next one: it starts when the first ends
+        for _ in range(300):
+            if rt.snapshot_seq == 300:
+                break
+            await asyncio.sleep(0.01)
+        assert rt.snapshot_seq == 300
+    assert rt.snapshots.list()[-1] == 300
+    assert state_of(d)[0] == expected_hash(cmds)
