@@ -438,8 +438,8 @@ def bench_snapshot_pause(workdir: Path, orders: int, loop_name: str) -> None:
         results = runner.run(main())
     rt.close_files()
     for in_child, pause, took in results:
-        how = "forked child" if in_child else "exported on the event loop"
-        row(f"snapshot of {orders:,} resting orders, {how}", f"{took:.2f} s", "",
+        how = "forked child" if in_child else "on the event loop"
+        row(f"snapshot, {orders:,} resting orders, {how}", f"{took:.2f} s", "",
             f"{_ms(pause)} pause", "")  # fmt: skip
 
 
