@@ -303,19 +303,26 @@ def _flow(
     return cmds, state, ex
 
 
-def build_data_dir(d: Path, n: int, snap_at: int) -> tuple[list[Command], str]:
-    """A data dir as a server leaves it after ``n`` commands (snapshot at ``snap_at``)."""
-    t0 = time.perf_counter()
-    cmds, state, ex = _flow(n, snap_at)
+def write_data_dir(d: Path, cmds: list[Command], snap_at: int, state: Any) -> int:
+    """Journal ``cmds``, save ``state`` as the snapshot at ``snap_at``, and mark the read
+    models up to date (the commands' history is not needed here); the journal's size."""
     with Journal.open(d) as jr:
-        for first in range(0, n, 4096):
+        for first in range(0, len(cmds), 4096):
             chunk = cmds[first : first + 4096]
             jr.append_batch([(first + i + 1, codec.encode(c)) for i, c in enumerate(chunk)])
         size = jr.size_bytes()
     SnapshotStore(d).save(snap_at, codec.encode_state(state))
     store = SqliteStore(d / "history.sqlite3", MARKETS)
-    store.write(n, [])
+    store.write(len(cmds), [])
     store.close()
+    return size
+
+
+def build_data_dir(d: Path, n: int, snap_at: int) -> tuple[list[Command], str]:
+    """A data dir as a server leaves it after ``n`` commands (snapshot at ``snap_at``)."""
+    t0 = time.perf_counter()
+    cmds, state, ex = _flow(n, snap_at)
+    size = write_data_dir(d, cmds, snap_at, state)
     print(
         f"built {n:,} commands ({size / 1e6:.0f} MB of journal, snapshot at {snap_at:,}, "
         f"{len(ex.orders):,} open orders at the end) in {time.perf_counter() - t0:.0f}s"
@@ -368,7 +375,7 @@ def bench_recovery(d: Path, case: str, want: str) -> None:
 # --------------------------------------------------------------------------- d. snapshots
 
 
-def build_book(d: Path, n: int) -> int:
+def build_book(d: Path, n: int) -> None:
     """A data dir whose book holds ``n`` resting orders of one user (snapshot at the end)."""
     ex = Exchange(MARKETS)
     cmds = _setup(1)
@@ -377,18 +384,10 @@ def build_book(d: Path, n: int) -> int:
         price, qty = MID - 100 - rnd.randrange(1000), rnd.randint(1, 10) * 100
         cmds.append(PlaceOrder(T0, 10001, SYMBOL, Side.BUY, OrderType.LIMIT, Force.NORMAL,
                                price, qty, ""))  # fmt: skip
-    with Journal.open(d) as jr:
-        for first in range(0, len(cmds), 4096):
-            chunk = cmds[first : first + 4096]
-            jr.append_batch([(first + i + 1, codec.encode(c)) for i, c in enumerate(chunk)])
     for cmd in cmds:
         ex.apply(cmd)
     assert len(ex.orders) == n
-    SnapshotStore(d).save(len(cmds), codec.encode_state(ex.export_state()))
-    store = SqliteStore(d / "history.sqlite3", MARKETS)
-    store.write(len(cmds), [])
-    store.close()
-    return len(cmds)
+    write_data_dir(d, cmds, len(cmds), ex.export_state())
 
 
 async def _snapshot_pause(rt: Runtime, in_child: bool) -> tuple[float, float]:
