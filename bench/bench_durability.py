@@ -14,7 +14,9 @@ b. Acknowledged (durable) throughput of the in-process runtime: ``--tasks`` asyn
    kind of commands (made ahead too) applied to a bare engine (no journal, no read models,
    no event loop). The bulk case: 10 tasks, each trading for ``--bulk`` users (100) at a
    time with ``Runtime.submit_many`` (one wait for the orders of all its users, then one
-   for their cancels). Like the server, the runtime
+   for their cancels). With ``--window``, also the rate of each window of that many
+   seconds (a long run shows whether the rate holds as the tables grow: ``--seconds 60
+   --window 10``; ``--bulk 1000`` trades for 10,000 users). Like the server, the runtime
    runs on uvloop (``--loop asyncio`` for the standard loop) with the server's garbage-
    collector settings, and on whichever engine build is installed (printed first: the
    compiled one for a regular install, pure Python for an editable one).
@@ -183,11 +185,31 @@ async def _bulk_trader(
             lat.extend([perf() - t0] * len(cancels))
 
 
+async def _count_windows(
+    rt: Runtime, start: float, window: float, stop: float, rates: list[float]
+) -> None:
+    """Append the acknowledged commands/s of each whole ``window`` before ``stop``."""
+    seq, last = rt.applied_seq, start
+    ends = start + window
+    while ends <= stop + window / 100:
+        await asyncio.sleep(max(ends - time.perf_counter(), 0))
+        now, applied = time.perf_counter(), rt.applied_seq
+        rates.append((applied - seq) / (now - last))
+        seq, last = applied, now
+        ends += window
+
+
 async def _run_runtime(
-    d: Path, tasks: int, seconds: float, bulk: int = 0
+    d: Path,
+    tasks: int,
+    seconds: float,
+    bulk: int = 0,
+    window: float = 0,
+    rates: list[float] | None = None,
 ) -> tuple[int, float, list[float], int]:
     """``tasks`` submitting tasks; with ``bulk``, each one submits for ``bulk`` users at a
-    time with ``submit_many`` (``tasks * bulk`` users in all)."""
+    time with ``submit_many`` (``tasks * bulk`` users in all). With ``window``, the
+    acknowledged commands/s of each window of that many seconds go to ``rates``."""
     rt = Runtime.open(d, MARKETS, snapshot_every=10**9)
     fsyncs = 0
     real_append = rt.journal.append_batch
@@ -214,6 +236,8 @@ async def _run_runtime(
             runs = [_bulk_trader(rt, g, pools[i], i, stop, lat) for i, g in enumerate(groups)]
         else:
             runs = [_trader(rt, g[0], pools[i], i, stop, lat) for i, g in enumerate(groups)]
+        if window and rates is not None:
+            runs.append(_count_windows(rt, start, window, stop, rates))
         await asyncio.gather(*runs)
         took = time.perf_counter() - start
         done = rt.applied_seq - first
@@ -222,15 +246,18 @@ async def _run_runtime(
     return done, took, lat, fsyncs - calls
 
 
-def bench_runtime(workdir: Path, tasks: int, seconds: float, loop: str, bulk: int = 0) -> None:
+def bench_runtime(
+    workdir: Path, tasks: int, seconds: float, loop: str, bulk: int = 0, window: float = 0
+) -> None:
     factory = _loop_factory() if loop == "uvloop" else None
     cases = [(f"runtime, {tasks} tasks: acknowledged commands", tasks, 0)]
     if bulk:
         cases.append((f"runtime, 10 tasks x submit_many({bulk})", 10, bulk))
     for label, n, size in cases:
+        rates: list[float] = []
         with asyncio.Runner(loop_factory=factory) as runner:
             done, took, lat, fsyncs = runner.run(
-                _run_runtime(workdir / f"runtime-{size}", n, seconds, size)
+                _run_runtime(workdir / f"runtime-{size}", n, seconds, size, window, rates)
             )
         lat.sort()
         row(
@@ -240,6 +267,8 @@ def bench_runtime(workdir: Path, tasks: int, seconds: float, loop: str, bulk: in
             _ms(lat[int(len(lat) * 0.99)]),
             f"{done / max(fsyncs, 1):,.0f}/fsync",
         )
+        for i, rate in enumerate(rates):
+            row(f"  {i * window:g}-{(i + 1) * window:g} s", f"{rate:,.0f}/s", "", "", "")
     ex = Exchange(MARKETS)
     for cmd in _setup(tasks):
         ex.apply(cmd)
@@ -449,6 +478,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--bulk", type=int, default=100,
                         help="users per submit_many of the bulk case (0: none)")  # fmt: skip
+    parser.add_argument("--window", type=float, default=0,
+                        help="also the runtime cases' rate per window of this many s")  # fmt: skip
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--tail", type=int, default=10_000, help="records after the snapshot")
     parser.add_argument("--book", type=int, default=1_000_000,
@@ -471,7 +502,7 @@ def main(argv: list[str] | None = None) -> None:
         row("case", "rate / time", "p50", "p99", "")
         bench_raw(workdir, 1, args.seconds)
         bench_raw(workdir, 64, args.seconds)
-        bench_runtime(workdir, args.tasks, args.seconds, args.loop, args.bulk)
+        bench_runtime(workdir, args.tasks, args.seconds, args.loop, args.bulk, args.window)
         d = workdir / "recovery"
         _, want = build_data_dir(d, args.records, args.records - args.tail)
         bench_recovery(d, f"snapshot + {args.tail:,} records", want)

@@ -25,13 +25,16 @@ Read models are written after the responses went out, coalesced, and on a thread
 own: the events of delivered batches wait in memory until the oldest of them waited
 ``history_delay_ms`` or ``history_max_events`` of them piled up, and then go to the
 read-model writer thread as one transaction: the thread hands them to the store, and the
-store of :func:`open_store` sends them to a child process that turns them into rows and
-writes those to SQLite, away from the event loop's GIL. Whatever reads :attr:`Runtime.store`
+store of :func:`open_store` makes their rows and sends them to a child process that writes
+them to SQLite, away from the event loop's GIL. Whatever reads :attr:`Runtime.store`
 first hands over what waits and waits until the writer wrote it all, so a history query
 always sees every change that was acknowledged before it. The writer may fall behind by at
 most ``history_max_lag`` transactions: beyond that the flusher waits for it before it
 releases more (backpressure: memory and the wait of a history query stay bounded when
-commands come faster than the read models can take them). One transaction per delivered
+commands come faster than the read models can take them). A writer that fell behind takes
+everything queued into its next transaction, and a large transaction costs far less per
+command (a page of a per-user index changed by many rows is written once): the default lag,
+10 transactions, leaves room for that before the flusher waits. One transaction per delivered
 batch would be one SQLite commit per order under light load: the write-ahead log then grows
 by several pages per order, and the checkpoints that copy it back compete with the journal's
 fsyncs for the disk (measured: a journal fsync stalled for 45 ms about once a second at
@@ -145,7 +148,7 @@ class Runtime:
         inline_max_ms: float = 1.0,
         history_delay_ms: float = 50.0,
         history_max_events: int = 20_000,
-        history_max_lag: int = 4,
+        history_max_lag: int = 10,
         snapshot_in_child: bool | None = None,
     ) -> None:
         if journal_retention not in ("all", "snapshots"):

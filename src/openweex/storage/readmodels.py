@@ -339,7 +339,14 @@ class SqliteStore:
     # second, made the journal's wait for its own 2-5 times longer (the durability
     # benchmark's bulk case: 92,700 against 104,400 commands/s over 20 s).
     WAL_LIMIT_PAGES = 65_536
-    CACHE_KIB = 32 * 1024  # SQLite's page cache of the connection that writes (default 2 MiB)
+    # SQLite's page cache of the connection that writes (default 2 MiB). The pages where each
+    # user's next rows go in the per-user indexes are the working set: with 10,000 active
+    # users, three indexes hold 30,000 of them (120 MB), and with 32 MiB every transaction
+    # read most of them back and spilled them before its commit (the durability benchmark's
+    # bulk case, 10 to 40 s into a run: 77,000-89,000 commands/s against 55,000-68,000,
+    # together with the larger history_max_lag of the runtime). Memory is taken as pages are
+    # read, so a small database never holds that much.
+    CACHE_KIB = 128 * 1024
     # A connection that only reads (a writer process writes) keeps SQLite's default: under
     # steady writes each read transaction finds the database changed and empties its cache,
     # so a large one only held memory (12 MB more after 180,000 commands, measured).
