@@ -28,13 +28,17 @@ read-model writer thread as one transaction: the thread hands them to the store,
 store of :func:`open_store` makes their rows and sends them to a child process that writes
 them to SQLite, away from the event loop's GIL. Whatever reads :attr:`Runtime.store`
 first hands over what waits and waits until the writer wrote it all, so a history query
-always sees every change that was acknowledged before it. The writer may fall behind by at
-most ``history_max_lag`` transactions: beyond that the flusher waits for it before it
-releases more (backpressure: memory and the wait of a history query stay bounded when
-commands come faster than the read models can take them). A writer that fell behind takes
+always sees every change that was acknowledged before it. A writer that fell behind takes
 everything queued into its next transaction, and a large transaction costs far less per
-command (a page of a per-user index changed by many rows is written once): the default lag,
-10 transactions, leaves room for that before the flusher waits. One transaction per delivered
+command (a page of a per-user index changed by many rows is written once). At most
+``history_max_lag`` hand-overs (default 10) may wait to be taken into a transaction: beyond
+that the flusher waits before it releases more (backpressure: memory and the wait of a
+history query stay bounded when commands come faster than the read models can take them).
+Besides those, the writer holds at most two transactions: one being committed, the next
+being sent. The count leaves out what is being written, so the flusher goes on while a
+large transaction is committed and the next one fills up meanwhile: counting it too had the
+flusher wait for each large transaction, with the writer idle while the next one was
+made. One transaction per delivered
 batch would be one SQLite commit per order under light load: the write-ahead log then grows
 by several pages per order, and the checkpoints that copy it back compete with the journal's
 fsyncs for the disk (measured: a journal fsync stalled for 45 ms about once a second at
@@ -447,13 +451,14 @@ class Runtime:
         )
 
     async def _write_history(self) -> None:
-        """Hand the waiting events to the read-model writer; if it is more than
-        ``history_max_lag`` transactions behind, wait until it caught up to that."""
+        """Hand the waiting events to the read-model writer; if more than
+        ``history_max_lag`` of these hand-overs wait for it to take them into a transaction,
+        wait until no more than that do."""
         with contextlib.suppress(RuntimeStopped):  # logged and recorded as fatal already
             self.flush_history()
         writer = self._writer
-        if writer is not None and writer.outstanding > self.history_max_lag:
-            await asyncio.to_thread(writer.wait_below, self.history_max_lag + 1)
+        if writer is not None and writer.queued > self.history_max_lag:
+            await asyncio.to_thread(writer.wait_queued_below, self.history_max_lag + 1)
 
     def _inline(self, commands: int) -> bool:
         """Journal a batch of ``commands`` on the event loop? Small ones, on a fast disk."""

@@ -491,7 +491,8 @@ async def test_a_cancelled_submit_many_still_applies_what_it_queued(tmp_path: Pa
 
 async def test_read_models_that_fall_behind_hold_the_flusher_back(tmp_path: Path) -> None:
     cmds = make_commands(1500, 18)
-    lags: list[int] = []
+    lags: list[int] = []  # hand-overs waiting for the writer
+    unwritten: list[int] = []  # hand-overs not written yet
     async with running(tmp_path / "d", history_delay_ms=1.0, history_max_lag=2) as rt:
         real_write = rt._store.write
 
@@ -500,9 +501,19 @@ async def test_read_models_that_fall_behind_hold_the_flusher_back(tmp_path: Path
             real_write(seq, events, wait=wait)
 
         rt._store.write = slow  # type: ignore[method-assign]
-        rt.subscribe(lambda *_: lags.append(rt._writer.outstanding if rt._writer else 0))
+
+        def record(*_: object) -> None:
+            writer = rt._writer
+            if writer is not None:
+                lags.append(writer.queued)
+                unwritten.append(writer.outstanding)
+
+        rt.subscribe(record)
         await submit_all(rt, cmds)
-    assert lags and max(lags) <= 3  # the limit, plus the transaction just handed over
+    # hand-overs not taken into a transaction: the limit, plus the one just handed over
+    assert lags and max(lags) <= 3 and max(unwritten) > max(lags)
+    # ... and besides them at most two transactions of as many: one written, one being sent
+    assert max(unwritten) <= 3 * 3
     async with running(tmp_path / "e") as rt:  # the same without a slow disk
         await submit_all(rt, cmds)
     assert state_of(tmp_path / "d") == state_of(tmp_path / "e")
@@ -530,12 +541,16 @@ def test_the_history_writer_sends_the_next_transaction_while_one_is_written() ->
     writer = HistoryWriter(Store(), [].append)  # type: ignore[arg-type]
     writer.put(1, ["a"])  # type: ignore[list-item]
     assert first_sent.wait(5)
+    assert (writer.queued, writer.outstanding) == (0, 1)  # taken, being written
     writer.put(2, ["b"])  # type: ignore[list-item]
     writer.put(3, ["c"])  # type: ignore[list-item]
+    assert (writer.queued, writer.outstanding) == (2, 3)
     hold_first.set()
     assert draining.wait(5)  # the second write went out first, then nothing was left
     assert log == [("write", 1, ["a"], False), ("write", 3, ["b", "c"], False), "drain"]
     assert writer.outstanding == 2  # sent, not known to be committed
+    assert writer.queued == 0
+    writer.wait_queued_below(1)  # nothing waits to be taken: returns at once
     hold_drain.set()
     writer.wait()
     assert writer.outstanding == 0

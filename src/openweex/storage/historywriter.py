@@ -24,10 +24,11 @@ class HistoryWriter:
     transactions, which cost much less per row. A transaction goes to the store without
     waiting for its commit (``wait=False``): a writer process writes it while this thread
     makes the next one, and the store returns from that next write once the one before is
-    committed. A put counts as written once its transaction is committed. :meth:`put` never
-    blocks; :meth:`wait` blocks until everything put was written and raises the first write
-    error (after which nothing more is written: the runtime stops and recovery writes those
-    events again).
+    committed. A put counts as written once its transaction is committed, and as
+    :attr:`queued` until this thread takes it into a transaction. :meth:`put` never blocks;
+    :meth:`wait` blocks until everything put was written and raises the first write error
+    (after which nothing more is written: the runtime stops and recovery writes those events
+    again).
     ``on_error`` is called on the writer thread.
     """
 
@@ -36,7 +37,8 @@ class HistoryWriter:
         self._on_error = on_error
         self._queue: queue.SimpleQueue[tuple[int, list[Event]] | None] = queue.SimpleQueue()
         self._done = threading.Condition()
-        self._outstanding = 0
+        self._outstanding = 0  # puts not written yet
+        self._queued = 0  # puts not taken into a transaction yet
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="read-models", daemon=True)
         self._thread.start()
@@ -44,12 +46,18 @@ class HistoryWriter:
     def put(self, seq: int, events: list[Event]) -> None:
         with self._done:
             self._outstanding += 1
+            self._queued += 1
         self._queue.put((seq, events))
 
     @property
     def outstanding(self) -> int:
         """Puts not yet written."""
         return self._outstanding
+
+    @property
+    def queued(self) -> int:
+        """Puts not yet taken into a transaction (the others are being written)."""
+        return self._queued
 
     def wait(self) -> None:
         self.wait_below(1)
@@ -60,6 +68,13 @@ class HistoryWriter:
         """Block until fewer than ``n`` transactions are waiting (or a write failed)."""
         with self._done:
             while self._outstanding >= n and self.error is None:
+                self._done.wait()
+
+    def wait_queued_below(self, n: int) -> None:
+        """Block until fewer than ``n`` puts wait to be taken into a transaction (or a write
+        failed)."""
+        with self._done:
+            while self._queued >= n and self.error is None:
                 self._done.wait()
 
     def close(self) -> None:
@@ -93,6 +108,9 @@ class HistoryWriter:
                 stopping = True  # the sentinel came after them: stop once they are written
             except queue.Empty:
                 pass
+            with self._done:
+                self._queued -= len(runs)
+                self._done.notify_all()
             events = runs[0] if len(runs) == 1 else chain(*runs)
             # Sent without waiting for it: the store writes it while the next one is made
             # here. The call returns once the transaction before it was committed.
