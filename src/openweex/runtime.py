@@ -37,12 +37,11 @@ history query stay bounded when commands come faster than the read models can ta
 Besides those, the writer holds at most two transactions: one being committed, the next
 being sent. The count leaves out what is being written, so the flusher goes on while a
 large transaction is committed and the next one fills up meanwhile: counting it too had the
-flusher wait for each large transaction, with the writer idle while the next one was
-made. One transaction per delivered
-batch would be one SQLite commit per order under light load: the write-ahead log then grows
-by several pages per order, and the checkpoints that copy it back compete with the journal's
-fsyncs for the disk (measured: a journal fsync stalled for 45 ms about once a second at
-1,000 orders/s).
+flusher wait for each large transaction, with the writer idle while the next one was made.
+One transaction per delivered batch would be one SQLite commit per order under light load:
+the write-ahead log then grows by several pages per order, and the checkpoints that copy it
+back compete with the journal's fsyncs for the disk (measured: a journal fsync stalled for
+45 ms about once a second at 1,000 orders/s).
 
 Commands are journaled before they are validated; a rejected command replays to the same
 rejection. Failures are fatal: after a failed journal write or fsync the batch is not applied

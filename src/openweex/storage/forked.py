@@ -49,12 +49,6 @@ def available() -> bool:
     return sys.platform == "linux" and hasattr(os, "fork")
 
 
-def _prctl() -> Callable[..., int] | None:
-    """libc's ``prctl`` (loaded in the parent: the child imports and loads nothing)."""
-    prctl: Callable[..., int] | None = libc_function("prctl")
-    return prctl
-
-
 class Child:
     """A forked child doing one piece of work; :meth:`wait` for its outcome."""
 
@@ -87,7 +81,8 @@ def start(work: Callable[[], None]) -> Child:
     Nothing may change the state between the caller's decision and this call, and ``work``
     must read nothing but memory (and write only the files it opens itself).
     """
-    prctl = _prctl()
+    # libc's prctl, loaded here in the parent: the child imports and loads nothing
+    prctl: Callable[..., int] | None = libc_function("prctl")
     parent = os.getpid()
     read_fd, write_fd = os.pipe()
     try:
