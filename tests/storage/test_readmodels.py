@@ -237,7 +237,11 @@ def test_rows_go_to_a_writer_process_as_json_arrays_with_64_bit_ints() -> None:
     assert sent == [7, *as_lists]
 
 
-@pytest.mark.parametrize("value", [0, -1, 2**63 - 1, -(2**63), 2**63, -(2**63) - 1, 10**30])
+# 2**62 around: where compiled code's unboxed ints end (rows checks those first)
+EDGES = [0, -1, 2**62 - 1, 2**62, -(2**62), -(2**62) - 1, 2**63 - 1, -(2**63), 2**63]
+
+
+@pytest.mark.parametrize("value", [*EDGES, -(2**63) - 1, 10**30])
 def test_an_amount_beyond_64_bits_is_stored_as_text_and_read_back_exactly(
     tmp_path: Path, value: int
 ) -> None:

@@ -47,14 +47,24 @@ _LIMIT = int(OrderType.LIMIT)
 _BUY, _SELL = int(Side.BUY), int(Side.SELL)
 _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
+_SHORT_MIN: Final = -(2**62) + 1  # the compiled code's ints held unboxed, compared inline
+_SHORT_MAX: Final = 2**62 - 1
 
 
 def amount(value: int) -> int | str:
     """An amount as a read-model column holds it: the int, or its decimal text beyond 64
     bits (which SQLite cannot store as an integer)."""
-    if _INT64_MIN <= value <= _INT64_MAX:
+    return cast("int | str", _amount(value))
+
+
+def _amount(value: object) -> object:
+    """:func:`amount` of an event's field, by reference: compiled, an int given back as the
+    object it came in (not a new one made from the unboxed value), and the common case,
+    within the compiled code's short ints, checked without the 64-bit bounds' objects."""
+    v = cast(int, value)
+    if _SHORT_MIN <= v <= _SHORT_MAX or _INT64_MIN <= v <= _INT64_MAX:
         return value
-    return str(value)
+    return str(v)
 
 
 def event_rows(events: Iterable[object], coins: Coins) -> tuple[dict[int, Row], Rows, Rows, Rows]:
@@ -67,9 +77,12 @@ def event_rows(events: Iterable[object], coins: Coins) -> tuple[dict[int, Row], 
     fills: Rows = []
     bills: Rows = []
     transfers: Rows = []
+    # locals: compiled, a module's global is a dictionary lookup each time it is read
+    balance_update, order_update, trade = BalanceUpdate, OrderUpdate, Trade
+    settlement, transfer_record = Settlement, TransferRecord
     for e in events:
         cls = type(e)
-        if cls is BalanceUpdate:
+        if cls is balance_update:
             p = cast(tuple[Any, ...], e)
             # ts uid coin available frozen d_available d_frozen reason bill_id group_type
             # biz_type bill_qty balance_before fee
@@ -81,13 +94,13 @@ def event_rows(events: Iterable[object], coins: Coins) -> tuple[dict[int, Row], 
                         p[2],
                         p[9],
                         p[10],
-                        amount(p[11]),
-                        amount(p[12]),
-                        amount(p[13]),
+                        _amount(p[11]),
+                        _amount(p[12]),
+                        _amount(p[13]),
                         p[0],
                     )
                 )
-        elif cls is OrderUpdate:
+        elif cls is order_update:
             p = cast(tuple[Any, ...], e)
             # ts uid symbol order_id client_oid side type force price qty status
             # filled_qty filled_quote ctime maker
@@ -100,22 +113,22 @@ def event_rows(events: Iterable[object], coins: Coins) -> tuple[dict[int, Row], 
                 int(p[5]),
                 int(p[6]),
                 int(p[7]),
-                amount(p[8]),
-                amount(p[9]),
+                _amount(p[8]),
+                _amount(p[9]),
                 int(p[10]),
-                amount(p[11]),
-                amount(p[12]),
+                _amount(p[11]),
+                _amount(p[12]),
                 p[13],
                 p[0],
             )
-        elif cls is Trade:
+        elif cls is trade:
             _add_fills(fills, cast(tuple[Any, ...], e), orders, coins)
-        elif cls is Settlement:
+        elif cls is settlement:
             _add_settlement_bills(bills, cast(tuple[Any, ...], e))
-        elif cls is TransferRecord:
+        elif cls is transfer_record:
             p = cast(tuple[Any, ...], e)
             # ts transfer_id uid coin amount from_type to_type
-            transfers.append((p[1], p[2], p[3], amount(p[4]), p[5], p[6], p[0]))
+            transfers.append((p[1], p[2], p[3], _amount(p[4]), p[5], p[6], p[0]))
     return orders, fills, bills, transfers
 
 
@@ -173,9 +186,9 @@ def _add_settlement_bills(bills: Rows, p: tuple[Any, ...]) -> None:
                 coin,
                 GROUP_TRANSACTION,
                 biz,
-                amount(change),
-                amount(before),
-                amount(fee),
+                _amount(change),
+                _amount(before),
+                _amount(fee),
                 ts,
             )
         )
@@ -193,7 +206,7 @@ def _add_fills(fills: Rows, p: tuple[Any, ...], orders: dict[int, Row], coins: C
     taker_type = taker[5] if taker is not None else _LIMIT
     base, quote = coins[symbol]
     taker_buys = int(p[6]) == _BUY
-    price, qty, quote_qty = amount(p[3]), amount(p[4]), amount(p[5])
+    price, qty, quote_qty = _amount(p[3]), _amount(p[4]), _amount(p[5])
     self_trade = int(p[15])
     ts = p[0]
     fills.append(
@@ -208,7 +221,7 @@ def _add_fills(fills: Rows, p: tuple[Any, ...], orders: dict[int, Row], coins: C
             price,
             qty,
             quote_qty,
-            amount(p[13]),
+            _amount(p[13]),
             base if taker_buys else quote,
             0,
             self_trade,
@@ -228,7 +241,7 @@ def _add_fills(fills: Rows, p: tuple[Any, ...], orders: dict[int, Row], coins: C
             price,
             qty,
             quote_qty,
-            amount(p[14]),
+            _amount(p[14]),
             quote if taker_buys else base,
             1,
             self_trade,
