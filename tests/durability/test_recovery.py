@@ -265,10 +265,10 @@ class FailingStore(SqliteStore):
 
     armed = False
 
-    def write(self, seq: int, events: Any, *, wait: bool = True) -> None:
+    def write_runs(self, seq: int, runs: Any, *, wait: bool = True) -> None:
         if FailingStore.armed:
             raise OSError(28, "No space left on device")
-        super().write(seq, events, wait=wait)
+        super().write_runs(seq, runs, wait=wait)
 
 
 async def test_read_model_failure_after_fsync_stops_and_recovers(

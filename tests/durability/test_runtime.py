@@ -198,15 +198,15 @@ def _count_store_writes(rt: Runtime, threads: list[int] | None = None) -> list[i
     """The seqs of the read-model transactions ``rt`` writes from now on (and the threads
     that write them, in ``threads``)."""
     writes: list[int] = []
-    real_write = rt._store.write
+    real_write = rt._store.write_runs
 
-    def counting(seq: int, events: Sequence[Event], *, wait: bool = True) -> None:
+    def counting(seq: int, runs: Sequence[Iterable[Event]], *, wait: bool = True) -> None:
         writes.append(seq)
         if threads is not None:
             threads.append(threading.get_ident())
-        real_write(seq, events, wait=wait)
+        real_write(seq, runs, wait=wait)
 
-    rt._store.write = counting  # type: ignore[method-assign]
+    rt._store.write_runs = counting  # type: ignore[method-assign]
     return writes
 
 
@@ -242,10 +242,10 @@ async def test_a_failed_read_model_write_stops_the_runtime(tmp_path: Path) -> No
         await submit_all(rt, cmds[:100])
         _ = rt.store  # everything so far is in the read models
 
-        def broken(seq: int, events: object, **_: object) -> None:
+        def broken(seq: int, runs: object, **_: object) -> None:
             raise OSError(28, "No space left on device")
 
-        rt._store.write = broken  # type: ignore[method-assign]
+        rt._store.write_runs = broken  # type: ignore[method-assign]
         with pytest.raises(RuntimeStopped):
             await submit_all(rt, cmds[100:])
             _ = rt.store
@@ -494,13 +494,13 @@ async def test_read_models_that_fall_behind_hold_the_flusher_back(tmp_path: Path
     lags: list[int] = []  # hand-overs waiting for the writer
     unwritten: list[int] = []  # hand-overs not written yet
     async with running(tmp_path / "d", history_delay_ms=1.0, history_max_lag=2) as rt:
-        real_write = rt._store.write
+        real_write = rt._store.write_runs
 
-        def slow(seq: int, events: Sequence[Event], *, wait: bool = True) -> None:
+        def slow(seq: int, runs: Sequence[Iterable[Event]], *, wait: bool = True) -> None:
             time.sleep(0.02)  # a disk much slower than the journal's
-            real_write(seq, events, wait=wait)
+            real_write(seq, runs, wait=wait)
 
-        rt._store.write = slow  # type: ignore[method-assign]
+        rt._store.write_runs = slow  # type: ignore[method-assign]
 
         def record(*_: object) -> None:
             writer = rt._writer
@@ -527,8 +527,10 @@ def test_the_history_writer_sends_the_next_transaction_while_one_is_written() ->
     hold_drain, draining = threading.Event(), threading.Event()
 
     class Store:
-        def write(self, seq: int, events: Iterable[object], *, wait: bool = True) -> None:
-            log.append(("write", seq, list(events), wait))
+        def write_runs(
+            self, seq: int, runs: Sequence[Iterable[object]], *, wait: bool = True
+        ) -> None:
+            log.append(("write", seq, [e for run in runs for e in run], wait))
             if seq == 1:
                 first_sent.set()
                 hold_first.wait(5)
@@ -562,10 +564,12 @@ def test_the_history_writer_merges_what_queued_up_into_one_transaction() -> None
     writes: list[tuple[int, list[object]]] = []
 
     class Store:
-        def write(self, seq: int, events: Iterable[object], *, wait: bool = True) -> None:
+        def write_runs(
+            self, seq: int, runs: Sequence[Iterable[object]], *, wait: bool = True
+        ) -> None:
             entered.set()
             gate.wait(5)
-            writes.append((seq, list(events)))
+            writes.append((seq, [list(run) for run in runs]))  # each put's events, in order
 
         def drain(self) -> None:
             pass
@@ -579,7 +583,7 @@ def test_the_history_writer_merges_what_queued_up_into_one_transaction() -> None
     assert writer.outstanding == 4
     gate.set()
     writer.wait()
-    assert writes == [(1, ["a"]), (5, ["b", "c", "d"])]
+    assert writes == [(1, [["a"]]), (5, [["b", "c"], [], ["d"]])]
     assert writer.outstanding == 0
     # Closing while a transaction is written: the queued ones are still written, merged.
     gate.clear()
@@ -593,7 +597,7 @@ def test_the_history_writer_merges_what_queued_up_into_one_transaction() -> None
     gate.set()
     closing.join(5)
     assert not closing.is_alive()
-    assert writes[2:] == [(6, ["e"]), (8, ["f", "g"])]
+    assert writes[2:] == [(6, [["e"]]), (8, [["f"], ["g"]])]
     assert not errors
 
 

@@ -3,6 +3,7 @@ writer process."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import re
@@ -212,6 +213,42 @@ def test_a_writer_process_writes_what_the_store_would_write_itself(tmp_path: Pat
         os.kill(pid, 0)
 
 
+def test_a_transaction_of_several_runs_writes_what_their_events_in_one_would(
+    tmp_path: Path,
+) -> None:
+    """The runtime's writer merges the hand-overs that queued up into one transaction, and
+    a writer process gets each one's rows made on their own: an order in several of them
+    has a row in each, and the last one is what stays."""
+    here, there = _pair(tmp_path)
+    batches = _engine_batches(1500, 5)
+    rnd = random.Random(5)
+    seq = i = 0
+    try:
+        while i < len(batches):
+            runs = batches[i : i + rnd.randint(1, 6)]
+            i += len(runs)
+            seq += 1
+            here.write(seq, [e for run in runs for e in run])
+            there.write_runs(seq, [iter(run) for run in runs])
+        rows = there.export_rows()
+        assert rows == here.export_rows()
+        ids = [{e.order_id for e in run if isinstance(e, OrderUpdate)} for run in batches]
+        assert any(a & b for a, b in itertools.pairwise(ids))  # orders across runs
+        # The message: each run's rows, in order, table by table (empty runs add nothing).
+        runs = [batches[0], [], batches[1], batches[2]]
+        sent = orjson.loads(encode_message(9, [iter(run) for run in runs], COINS)[4:])
+        wanted: list[list[list[object]]] = [[], [], [], []]
+        for run in runs:
+            orders, fills, bills, transfers = event_rows(run, COINS)
+            for table, made in zip(wanted, (orders.values(), fills, bills, transfers), strict=True):
+                table.extend(list(r) for r in made)
+        assert sent == [9, *wanted]
+        assert orjson.loads(encode_message(3, [[], []], COINS)[4:]) == [3, [], [], [], []]
+    finally:
+        here.close()
+        there.close()
+
+
 def test_rows_go_to_a_writer_process_as_json_arrays_with_64_bit_ints() -> None:
     events = [e for batch in _engine_batches(300, 5) for e in batch]
     rows = event_rows(events, COINS)
@@ -229,7 +266,7 @@ def test_rows_go_to_a_writer_process_as_json_arrays_with_64_bit_ints() -> None:
     ]
     assert all(-(2**63) <= v < 2**63 for v in values if type(v) is int)
     assert str(2**70) in values
-    message = encode_message(7, iter(events), COINS)
+    message = encode_message(7, [iter(events)], COINS)
     (size,) = REQUEST.unpack(message[: REQUEST.size])
     assert size == len(message) - REQUEST.size
     sent = orjson.loads(message[REQUEST.size :])

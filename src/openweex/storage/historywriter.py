@@ -10,7 +10,6 @@ import queue
 import threading
 from collections.abc import Callable
 from functools import partial
-from itertools import chain
 
 from openweex.domain.events import Event
 from openweex.storage.readmodels import HistoryStore
@@ -111,11 +110,10 @@ class HistoryWriter:
             with self._done:
                 self._queued -= len(runs)
                 self._done.notify_all()
-            events = runs[0] if len(runs) == 1 else chain(*runs)
             # Sent without waiting for it: the store writes it while the next one is made
             # here. The call returns once the transaction before it was committed.
             in_flight = self._settle(
-                in_flight, partial(self._store.write, seq, events, wait=False), len(runs)
+                in_flight, partial(self._store.write_runs, seq, runs, wait=False), len(runs)
             )
             if stopping:
                 self._settle(in_flight, self._store.drain)

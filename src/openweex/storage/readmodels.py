@@ -39,6 +39,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -159,6 +160,9 @@ class HistoryStore(Protocol):
 
     def applied_seq(self) -> int: ...
     def write(self, seq: int, events: Iterable[object], *, wait: bool = True) -> None: ...
+    def write_runs(
+        self, seq: int, runs: Sequence[Iterable[object]], *, wait: bool = True
+    ) -> None: ...
     def drain(self) -> None: ...
     def reset(self) -> None: ...
     def bulk(self) -> AbstractContextManager[None]: ...
@@ -453,9 +457,15 @@ class SqliteStore:
         one before it is committed by then): :meth:`drain`, or the next write, waits for it
         and raises its failure.
         """
+        self.write_runs(seq, (events,), wait=wait)
+
+    def write_runs(self, seq: int, runs: Sequence[Iterable[object]], *, wait: bool = True) -> None:
+        """:meth:`write` of the events of ``runs`` in order (the hand-overs of several
+        delivered batches): a writer process gets their rows made a run at a time."""
         if self._child is not None:
-            self._child.write(seq, events, wait=wait and not self._bulk)
+            self._child.write(seq, runs, wait=wait and not self._bulk)
         else:
+            events = runs[0] if len(runs) == 1 else chain(*runs)
             orders, fills, bills, transfers = event_rows(events, self._coins)
             write_rows(self._db, seq, orders.values(), fills, bills, transfers)
 

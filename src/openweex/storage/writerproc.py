@@ -32,11 +32,32 @@ REQUEST = struct.Struct("<I")
 REPLY = struct.Struct("<IB")
 
 
-def encode_message(seq: int, events: Iterable[object], coins: Coins) -> bytes:
-    """The framed message that writes the rows of ``events`` with ``seq``."""
-    orders, fills, bills, transfers = event_rows(events, coins)
-    payload = orjson.dumps([seq, list(orders.values()), fills, bills, transfers])
-    return REQUEST.pack(len(payload)) + payload
+def encode_message(seq: int, runs: Iterable[Iterable[object]], coins: Coins) -> bytes:
+    """The framed message that writes the rows of the events of ``runs`` with ``seq``.
+
+    Each run's rows are made and encoded on their own (a run holds whole commands: a fill
+    finds its taker's order in its own run) and the message joins their JSON, so a
+    transaction merged from many hand-overs does not hold the GIL from its first row to its
+    last: between two runs the event loop's thread can take it. An order in more than one
+    run has a row in each, in order; the writer's upsert keeps the last.
+    """
+    tables: tuple[list[memoryview], ...] = ([], [], [], [])
+    for events in runs:
+        orders, fills, bills, transfers = event_rows(events, coins)
+        made = (list(orders.values()), fills, bills, transfers)
+        for parts, rows in zip(tables, made, strict=True):
+            if rows:
+                parts.append(memoryview(orjson.dumps(rows))[1:-1])  # no brackets, no copy
+    pieces: list[bytes | memoryview] = [b"[%d,[" % seq]
+    for k, parts in enumerate(tables):
+        if k:
+            pieces.append(b"],[")
+        for n, part in enumerate(parts):
+            if n:
+                pieces.append(b",")
+            pieces.append(part)
+    pieces.append(b"]]")
+    return b"".join([REQUEST.pack(sum(map(len, pieces))), *pieces])
 
 
 class WriterProcess:
@@ -76,11 +97,12 @@ class WriterProcess:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    def write(self, seq: int, events: Iterable[object], *, wait: bool = True) -> None:
-        """Send one transaction; with ``wait``, return once it is committed. Without, it is
-        only sent: the child writes it while the caller goes on, and the next write (or
-        :meth:`drain`) waits for the one before it and raises its failure."""
-        message = encode_message(seq, events, self._coins)
+    def write(self, seq: int, runs: Iterable[Iterable[object]], *, wait: bool = True) -> None:
+        """Send one transaction of the events of ``runs`` (see :func:`encode_message`);
+        with ``wait``, return once it is committed. Without, it is only sent: the child
+        writes it while the caller goes on, and the next write (or :meth:`drain`) waits for
+        the one before it and raises its failure."""
+        message = encode_message(seq, runs, self._coins)
         self._sent.append(message)
         if self._proc is None:
             self._start()
