@@ -16,7 +16,10 @@ b. Acknowledged (durable) throughput of the in-process runtime: ``--tasks`` asyn
    time with ``Runtime.submit_many`` (one wait for the orders of all its users, then one
    for their cancels). With ``--window``, also the rate of each window of that many
    seconds (a long run shows whether the rate holds as the tables grow: ``--seconds 60
-   --window 10``; ``--bulk 1000`` trades for 10,000 users). Like the server, the runtime
+   --window 10``; ``--bulk 1000`` trades for 10,000 users). About 45% of the orders stay
+   resting, so the book grows as long as the run lasts; with ``--max-resting K`` each user
+   instead cancels its oldest order once it has more than K, and the book stays bounded.
+   Like the server, the runtime
    runs on uvloop (``--loop asyncio`` for the standard loop) with the server's garbage-
    collector settings, and on whichever engine build is installed (printed first: the
    compiled one for a regular install, pure Python for an editable one).
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import itertools
 import json
 import os
@@ -140,19 +144,53 @@ def _orders(seed: int, uids: list[int], rounds: int = POOL_ROUNDS) -> list[list[
     return [[_limit(rnd, uid, 0) for uid in uids] for _ in range(rounds)]
 
 
+class _Cancels:
+    """Which order a user cancels after one of its orders was acknowledged.
+
+    By default the one just placed, half of the time: about 45% of the orders stay resting
+    and the book grows for as long as the run lasts. With ``max_resting`` (``--max-resting``)
+    each user cancels its oldest order once it has more than that many: the book stays
+    bounded (at most ``max_resting`` orders per user), as a market maker replacing its
+    quotes keeps it (the oldest may have been filled meanwhile: its cancel is rejected).
+    """
+
+    def __init__(self, seed: int, max_resting: int) -> None:
+        self._rnd = random.Random(seed)
+        self._max = max_resting
+        self._placed: dict[int, collections.deque[int]] = collections.defaultdict(collections.deque)
+
+    def after(self, uid: int, result: object) -> CancelOrder | None:
+        if not isinstance(result, OrderAck):
+            return None
+        if not self._max:
+            if self._rnd.random() < 0.5:
+                return CancelOrder(0, uid, SYMBOL, result.order_id, "")
+            return None
+        placed = self._placed[uid]
+        placed.append(result.order_id)
+        if len(placed) > self._max:
+            return CancelOrder(0, uid, SYMBOL, placed.popleft(), "")
+        return None
+
+
 async def _trader(
-    rt: Runtime, uid: int, pool: list[list[PlaceOrder]], seed: int, stop: float, lat: list[float]
+    rt: Runtime,
+    uid: int,
+    pool: list[list[PlaceOrder]],
+    cancels: _Cancels,
+    stop: float,
+    lat: list[float],
 ) -> None:
-    rnd = random.Random(seed)
     orders = itertools.cycle([r[0] for r in pool])
     perf = time.perf_counter
     while perf() < stop:
         t0 = perf()
         result, _ = await rt.submit(next(orders))
         lat.append(perf() - t0)
-        if isinstance(result, OrderAck) and rnd.random() < 0.5:
+        cancel = cancels.after(uid, result)
+        if cancel is not None:
             t0 = perf()
-            await rt.submit(CancelOrder(0, uid, SYMBOL, result.order_id, ""))
+            await rt.submit(cancel)
             lat.append(perf() - t0)
 
 
@@ -160,13 +198,12 @@ async def _bulk_trader(
     rt: Runtime,
     uids: list[int],
     pool: list[list[PlaceOrder]],
-    seed: int,
+    cancels: _Cancels,
     stop: float,
     lat: list[float],
 ) -> None:
     """Like :func:`_trader` for several users at once: one order each per ``submit_many``,
-    then the cancels of half of those that rest, in a second one."""
-    rnd = random.Random(seed)
+    then their cancels (see :class:`_Cancels`) in a second one."""
     rounds = itertools.cycle(pool)
     perf = time.perf_counter
     while perf() < stop:
@@ -174,15 +211,14 @@ async def _bulk_trader(
         outcomes = await rt.submit_many(next(rounds))
         took = perf() - t0
         lat.extend([took] * len(uids))
-        cancels: list[Command] = [
-            CancelOrder(0, uid, SYMBOL, result.order_id, "")
-            for uid, (result, _) in zip(uids, outcomes, strict=True)
-            if isinstance(result, OrderAck) and rnd.random() < 0.5
+        after = [
+            cancels.after(uid, result) for uid, (result, _) in zip(uids, outcomes, strict=True)
         ]
-        if cancels:
+        cancel: list[Command] = [c for c in after if c is not None]
+        if cancel:
             t0 = perf()
-            await rt.submit_many(cancels)
-            lat.extend([perf() - t0] * len(cancels))
+            await rt.submit_many(cancel)
+            lat.extend([perf() - t0] * len(cancel))
 
 
 async def _count_windows(
@@ -206,6 +242,8 @@ async def _run_runtime(
     bulk: int = 0,
     window: float = 0,
     rates: list[float] | None = None,
+    max_resting: int = 0,
+    resting: list[int] | None = None,
 ) -> tuple[int, float, list[float], int]:
     """``tasks`` submitting tasks; with ``bulk``, each one submits for ``bulk`` users at a
     time with ``submit_many`` (``tasks * bulk`` users in all). With ``window``, the
@@ -233,21 +271,35 @@ async def _run_runtime(
         calls = fsyncs
         stop = start + seconds
         if bulk:
-            runs = [_bulk_trader(rt, g, pools[i], i, stop, lat) for i, g in enumerate(groups)]
+            runs = [
+                _bulk_trader(rt, g, pools[i], _Cancels(i, max_resting), stop, lat)
+                for i, g in enumerate(groups)
+            ]
         else:
-            runs = [_trader(rt, g[0], pools[i], i, stop, lat) for i, g in enumerate(groups)]
+            runs = [
+                _trader(rt, g[0], pools[i], _Cancels(i, max_resting), stop, lat)
+                for i, g in enumerate(groups)
+            ]
         if window and rates is not None:
             runs.append(_count_windows(rt, start, window, stop, rates))
         await asyncio.gather(*runs)
         took = time.perf_counter() - start
         done = rt.applied_seq - first
+        if resting is not None:
+            resting.append(len(rt.exchange.orders))
         await rt.close()
     await rt.finish()
     return done, took, lat, fsyncs - calls
 
 
 def bench_runtime(
-    workdir: Path, tasks: int, seconds: float, loop: str, bulk: int = 0, window: float = 0
+    workdir: Path,
+    tasks: int,
+    seconds: float,
+    loop: str,
+    bulk: int = 0,
+    window: float = 0,
+    max_resting: int = 0,
 ) -> None:
     factory = _loop_factory() if loop == "uvloop" else None
     cases = [(f"runtime, {tasks} tasks: acknowledged commands", tasks, 0)]
@@ -255,9 +307,19 @@ def bench_runtime(
         cases.append((f"runtime, 10 tasks x submit_many({bulk})", 10, bulk))
     for label, n, size in cases:
         rates: list[float] = []
+        resting: list[int] = []
         with asyncio.Runner(loop_factory=factory) as runner:
             done, took, lat, fsyncs = runner.run(
-                _run_runtime(workdir / f"runtime-{size}", n, seconds, size, window, rates)
+                _run_runtime(
+                    workdir / f"runtime-{size}",
+                    n,
+                    seconds,
+                    size,
+                    window,
+                    rates,
+                    max_resting,
+                    resting,
+                )
             )
         lat.sort()
         row(
@@ -269,10 +331,11 @@ def bench_runtime(
         )
         for i, rate in enumerate(rates):
             row(f"  {i * window:g}-{(i + 1) * window:g} s", f"{rate:,.0f}/s", "", "", "")
+        row("  resting orders at the end", f"{resting[0]:,}", "", "", "")
     ex = Exchange(MARKETS)
     for cmd in _setup(tasks):
         ex.apply(cmd)
-    rnd = random.Random(1)
+    cancels = _Cancels(1, max_resting)
     orders = itertools.cycle(
         [o for r in _orders(1, list(range(10001, 10001 + tasks)), POOL_ROUNDS // 4) for o in r]
     )
@@ -282,8 +345,9 @@ def bench_runtime(
         order = next(orders)
         result, _ = ex.apply(order._replace(ts=T0))
         n += 1
-        if isinstance(result, OrderAck) and rnd.random() < 0.5:
-            ex.apply(CancelOrder(T0, order.uid, SYMBOL, result.order_id, ""))
+        cancel = cancels.after(order.uid, result)
+        if cancel is not None:
+            ex.apply(cancel._replace(ts=T0))
             n += 1
     took = time.perf_counter() - start
     row("reference: bare engine, same mix, no I/O", f"{n / took:,.0f}/s", "", "", "")
@@ -480,6 +544,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="users per submit_many of the bulk case (0: none)")  # fmt: skip
     parser.add_argument("--window", type=float, default=0,
                         help="also the runtime cases' rate per window of this many s")  # fmt: skip
+    parser.add_argument("--max-resting", type=int, default=0,
+                        help="runtime cases: users cancel their oldest order beyond this many "
+                        "(0: half of the orders just placed; the book grows)")  # fmt: skip
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--tail", type=int, default=10_000, help="records after the snapshot")
     parser.add_argument("--book", type=int, default=1_000_000,
@@ -502,7 +569,15 @@ def main(argv: list[str] | None = None) -> None:
         row("case", "rate / time", "p50", "p99", "")
         bench_raw(workdir, 1, args.seconds)
         bench_raw(workdir, 64, args.seconds)
-        bench_runtime(workdir, args.tasks, args.seconds, args.loop, args.bulk, args.window)
+        bench_runtime(
+            workdir,
+            args.tasks,
+            args.seconds,
+            args.loop,
+            args.bulk,
+            args.window,
+            args.max_resting,
+        )
         d = workdir / "recovery"
         _, want = build_data_dir(d, args.records, args.records - args.tail)
         bench_recovery(d, f"snapshot + {args.tail:,} records", want)
