@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable
 from functools import partial
 
-from openweex.domain.events import Event
 from openweex.storage.readmodels import HistoryStore
 
 
@@ -34,7 +33,7 @@ class HistoryWriter:
     def __init__(self, store: HistoryStore, on_error: Callable[[BaseException], None]) -> None:
         self._store = store
         self._on_error = on_error
-        self._queue: queue.SimpleQueue[tuple[int, list[Event]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[int, list[object]] | None] = queue.SimpleQueue()
         self._done = threading.Condition()
         self._outstanding = 0  # puts not written yet
         self._queued = 0  # puts not taken into a transaction yet
@@ -42,11 +41,13 @@ class HistoryWriter:
         self._thread = threading.Thread(target=self._run, name="read-models", daemon=True)
         self._thread.start()
 
-    def put(self, seq: int, events: list[Event]) -> None:
+    def put(self, seq: int, runs: list[object]) -> None:
+        """Hand over the read models' changes up to ``seq``: runs of events, or what the
+        store's ``prepare`` made of them (see ``HistoryStore.write_runs``)."""
         with self._done:
             self._outstanding += 1
             self._queued += 1
-        self._queue.put((seq, events))
+        self._queue.put((seq, runs))
 
     @property
     def outstanding(self) -> int:
@@ -98,22 +99,23 @@ class HistoryWriter:
             # Whatever queued up meanwhile goes into the same transaction: a writer that fell
             # behind catches up in fewer, larger transactions, and a large one costs far less
             # per row (an index page changed by many of its rows is written to the WAL once).
-            seq, runs = item[0], [item[1]]
+            seq, runs, puts = item[0], list(item[1]), 1
             stopping = False
             try:
                 while (more := take()) is not None:
                     seq = more[0]
-                    runs.append(more[1])
+                    runs += more[1]
+                    puts += 1
                 stopping = True  # the sentinel came after them: stop once they are written
             except queue.Empty:
                 pass
             with self._done:
-                self._queued -= len(runs)
+                self._queued -= puts
                 self._done.notify_all()
             # Sent without waiting for it: the store writes it while the next one is made
             # here. The call returns once the transaction before it was committed.
             in_flight = self._settle(
-                in_flight, partial(self._store.write_runs, seq, runs, wait=False), len(runs)
+                in_flight, partial(self._store.write_runs, seq, runs, wait=False), puts
             )
             if stopping:
                 self._settle(in_flight, self._store.drain)

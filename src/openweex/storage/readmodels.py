@@ -41,7 +41,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from itertools import chain
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 from openweex.domain.markets import Markets
 from openweex.domain.orders import Status
@@ -49,6 +49,7 @@ from openweex.domain.values import Force, OrderType, Side
 from openweex.storage.files import can_start_writeback, start_writeback
 from openweex.storage.rows import event_rows
 from openweex.storage.writerproc import WriterProcess
+from openweex.storage.writerproc import prepare as prepare_rows
 
 # An amount column has no type: an int or, beyond 64 bits, decimal text (rows.amount).
 SCHEMA = """
@@ -160,9 +161,8 @@ class HistoryStore(Protocol):
 
     def applied_seq(self) -> int: ...
     def write(self, seq: int, events: Iterable[object], *, wait: bool = True) -> None: ...
-    def write_runs(
-        self, seq: int, runs: Sequence[Iterable[object]], *, wait: bool = True
-    ) -> None: ...
+    def prepare(self, events: list[object]) -> object: ...
+    def write_runs(self, seq: int, runs: Sequence[object], *, wait: bool = True) -> None: ...
     def drain(self) -> None: ...
     def reset(self) -> None: ...
     def bulk(self) -> AbstractContextManager[None]: ...
@@ -459,13 +459,23 @@ class SqliteStore:
         """
         self.write_runs(seq, (events,), wait=wait)
 
-    def write_runs(self, seq: int, runs: Sequence[Iterable[object]], *, wait: bool = True) -> None:
-        """:meth:`write` of the events of ``runs`` in order (the hand-overs of several
-        delivered batches): a writer process gets their rows made a run at a time."""
+    def prepare(self, events: list[object]) -> object:
+        """A run of ``events`` (whole commands) as :meth:`write_runs` takes it: with a writer
+        process, their rows encoded for it (see :func:`~openweex.storage.writerproc.prepare`);
+        otherwise the events themselves."""
+        if self._child is not None:
+            return prepare_rows(events, self._coins)
+        return events
+
+    def write_runs(self, seq: int, runs: Sequence[object], *, wait: bool = True) -> None:
+        """:meth:`write` of ``runs`` in order, each the events of some delivered batches or
+        what :meth:`prepare` made of them: a writer process gets the rows of each run made
+        (if not yet) and encoded one at a time."""
         if self._child is not None:
             self._child.write(seq, runs, wait=wait and not self._bulk)
         else:
-            events = runs[0] if len(runs) == 1 else chain(*runs)
+            runs_ = cast(Sequence[Iterable[object]], runs)
+            events = runs_[0] if len(runs_) == 1 else chain(*runs_)
             orders, fills, bills, transfers = event_rows(events, self._coins)
             write_rows(self._db, seq, orders.values(), fills, bills, transfers)
 

@@ -1,9 +1,10 @@
 """Read-model rows from engine events: the hot half of every read-model transaction.
 
-:func:`event_rows` makes the rows of a transaction's events by position: every order's
-latest state, the fills, the bills and the transfers. The runtime's store sends them to its
-writer process as they are (JSON arrays), which only has to write them; an in-process store
-(recovery's rebuild, tests) writes them itself, so the two cannot disagree.
+:func:`event_rows` makes the rows of some commands' events by position: every order's
+latest state, the fills, the bills and the transfers. The runtime makes them for each batch
+it applies and its store sends them to its writer process as they are (JSON arrays), which
+only has to write them; an in-process store (recovery's rebuild, tests) writes them itself,
+so the two cannot disagree.
 
 Amounts are written as ints, and as decimal text when beyond SQLite's 64-bit integers
 (:func:`amount`): SQLite stores an int in a few bytes and binds it without a conversion, and
