@@ -247,7 +247,9 @@ async def _run_runtime(
 ) -> tuple[int, float, list[float], int]:
     """``tasks`` submitting tasks; with ``bulk``, each one submits for ``bulk`` users at a
     time with ``submit_many`` (``tasks * bulk`` users in all). With ``window``, the
-    acknowledged commands/s of each window of that many seconds go to ``rates``."""
+    acknowledged commands/s of each window of that many seconds go to ``rates``; the users
+    cancel as :class:`_Cancels` with ``max_resting`` says, and the resting orders at the end
+    go to ``resting``."""
     rt = Runtime.open(d, MARKETS, snapshot_every=10**9)
     fsyncs = 0
     real_append = rt.journal.append_batch

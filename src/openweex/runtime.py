@@ -22,11 +22,12 @@ fsyncs, applies and publishes it directly (at most one command per event-loop it
 rest of a burst queues up behind it and shares one fsync).
 
 Read models are written after the responses went out, coalesced, and on a thread of their
-own: the events of delivered batches wait in memory until the oldest of them waited
-``history_delay_ms`` or ``history_max_events`` of them piled up, and then go to the
-read-model writer thread as one transaction: the thread hands them to the store, and the
-store of :func:`open_store` makes their rows and sends them to a child process that writes
-them to SQLite, away from the event loop's GIL. Whatever reads :attr:`Runtime.store`
+own: the store prepares each applied batch's events at once (the store of
+:func:`open_store` makes their rows, while the events are still in the processor's
+caches); these wait in memory until the oldest of them waited ``history_delay_ms`` or
+``history_max_events`` events piled up, and then go to the read-model writer thread as one
+transaction: the thread hands them to the store, which sends them to a child process that
+writes them to SQLite, away from the event loop's GIL. Whatever reads :attr:`Runtime.store`
 first hands over what waits and waits until the writer wrote it all, so a history query
 always sees every change that was acknowledged before it. A writer that fell behind takes
 everything queued into its next transaction, and a large transaction costs far less per

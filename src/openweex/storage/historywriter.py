@@ -65,17 +65,15 @@ class HistoryWriter:
             raise self.error
 
     def wait_below(self, n: int) -> None:
-        """Block until fewer than ``n`` transactions are waiting (or a write failed)."""
+        """Block until fewer than ``n`` puts are not yet written (or a write failed)."""
         with self._done:
-            while self._outstanding >= n and self.error is None:
-                self._done.wait()
+            self._done.wait_for(lambda: self._outstanding < n or self.error is not None)
 
     def wait_queued_below(self, n: int) -> None:
         """Block until fewer than ``n`` puts wait to be taken into a transaction (or a write
         failed)."""
         with self._done:
-            while self._queued >= n and self.error is None:
-                self._done.wait()
+            self._done.wait_for(lambda: self._queued < n or self.error is not None)
 
     def close(self) -> None:
         """Stop the thread once it wrote everything put before."""

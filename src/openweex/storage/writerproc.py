@@ -51,12 +51,8 @@ def prepare(events: Iterable[object], coins: Coins) -> Prepared:
     a hand-over later on the read models' thread.
     """
     orders, fills, bills, transfers = event_rows(events, coins)
-    return Prepared(
-        orjson.dumps(list(orders.values()))[1:-1] if orders else b"",
-        orjson.dumps(fills)[1:-1] if fills else b"",
-        orjson.dumps(bills)[1:-1] if bills else b"",
-        orjson.dumps(transfers)[1:-1] if transfers else b"",
-    )
+    tables = (list(orders.values()), fills, bills, transfers)
+    return Prepared(*(orjson.dumps(rows)[1:-1] for rows in tables))  # "[]" gives b""
 
 
 def encode_message(seq: int, runs: Iterable[object], coins: Coins) -> bytes:
