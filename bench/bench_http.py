@@ -21,7 +21,8 @@ e. one order at a time at a fixed 1,000 orders/s (8 connections): latency p50/p9
    (``Server.settle``): right after the batch case, the read models' checkpoints of those
    orders share the disk with the journal's syncs for a few seconds. Its reference: the
    same open-loop load (GET) against the raw ASGI endpoint, the floor that the load
-   generator, uvicorn and loopback set by themselves.
+   generator, uvicorn and loopback set by themselves. Both also print each round's p99 and
+   the percentiles of all their requests over every round together.
 
 Rate limits are off (``--no-rate-limits``). Everything runs in a temporary data directory
 (``--dir`` picks the filesystem, which matters for fsync), removed at the end.
@@ -94,6 +95,7 @@ class Result:
     p99: float | None
     errors: int
     cpu: float = 0.0  # CPU seconds the server process used during the case
+    latencies: list[float] | None = None  # every request's, sorted (fixed-rate cases only)
 
     def cells(self) -> list[str]:
         per_req = self.cpu / self.requests if self.requests and self.cpu else None
@@ -228,7 +230,9 @@ def pyload(spec: dict[str, Any]) -> Result:
     if out.returncode:
         raise RuntimeError(out.stderr)
     r = json.loads(out.stdout)
-    return Result("", r["requests"], 0, r["seconds"], r["p50"], r["p99"], r["errors"])
+    res = Result("", r["requests"], 0, r["seconds"], r["p50"], r["p99"], r["errors"])
+    res.latencies = r.get("lat")
+    return res
 
 
 def raw_get(server: Server, path: str) -> str:
@@ -412,6 +416,23 @@ def median_result(label: str, runs: list[Result]) -> Result:
     return Result(label, round(rps), round(ops), 1.0, p50, p99, errors, per_req * round(rps))
 
 
+def pooled(results: list[Result]) -> str:
+    """The percentiles of every request of every round together (the table's are medians of
+    each round's own), and how many took longer than 1, 2 and 5 ms."""
+    lat = sorted(x for r in results for x in r.latencies or [])
+    if not lat:
+        return "no latencies"
+
+    def pct(q: float) -> str:
+        return _ms(lat[min(len(lat) - 1, int(q / 100 * len(lat)))])
+
+    over = ", ".join(f"> {ms} ms: {sum(x > ms / 1e3 for x in lat):,}" for ms in (1, 2, 5))
+    return (
+        f"all {len(lat):,} requests: p50 {pct(50)}, p99 {pct(99)}, p99.9 {pct(99.9)}, "
+        f"max {_ms(lat[-1])}; {over}"
+    )
+
+
 def run_all(args: argparse.Namespace, workdir: Path) -> list[Result]:
     """All servers up at once (idle when not loaded); the cases interleaved, ``rounds`` times,
     so that a change in the machine's load hits every case alike."""
@@ -433,6 +454,7 @@ def run_all(args: argparse.Namespace, workdir: Path) -> list[Result]:
             if label.endswith(f"({LATENCY_CONNECTIONS} conns)"):
                 p99s = ", ".join(_ms(r.p99) for r in results)
                 print(f"{label}, each round's p99: {p99s}")
+                print(f"{label}, {pooled(results)}")
         return [median_result(label, results) for label, results in runs.items()]
     finally:
         for server in servers:

@@ -204,6 +204,8 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
     lat = sorted(result.pop("lat"))
     for pct in (50, 99):
         result[f"p{pct}"] = lat[min(len(lat) - 1, int(pct / 100 * len(lat)))] if lat else None
+    if spec.get("rate"):
+        result["lat"] = lat  # the fixed-rate case's percentiles are also taken over all rounds
     return result
 
 
