@@ -19,7 +19,10 @@ average more than ``inline_max_ms`` (an fsync that blocks the loop that long wou
 every request), every batch goes to the thread. When the flusher is idle (nothing queued, no
 write in flight), a submitted command does not even wait for it: the caller's task journals,
 fsyncs, applies and publishes it directly (at most one command per event-loop iteration; the
-rest of a burst queues up behind it and shares one fsync).
+rest of a burst queues up behind it and shares one fsync). Nor does one in the loop iteration
+after the flusher released callers, who answer first. A flusher woken by a queued command
+lets the loop run once more before it takes the queue, so the requests already read join
+that fsync: when each sync is slow, one fsync per request in turn would never catch up.
 
 Read models are written after the responses went out, coalesced, and on a thread of their
 own: the store prepares each applied batch's events at once (the store of
@@ -148,7 +151,7 @@ class Runtime:
         snapshot_interval_ms: int = 300_000,
         journal_retention: Retention = "all",
         clock: Callable[[], int] = now_ms,
-        inline_batch: int = 4,
+        inline_batch: int = 16,
         inline_max_ms: float = 1.0,
         history_delay_ms: float = 50.0,
         history_max_events: int = 20_000,
@@ -191,7 +194,9 @@ class Runtime:
         self._last_stamp = exchange.last_ts
         self._pending: list[Pending] = []
         self._wake: asyncio.Future[None] | None = None  # the idle flusher waits on it
-        self._went_now = False  # a command took the direct path in this loop iteration
+        # No direct path until the next loop iteration: a command took it, or the flusher
+        # just released callers (their responses go out first).
+        self._direct_closed = False
         self._subscribers: list[Subscriber] = []
         self._batch_subscribers: list[Callable[[int], None]] = []
         self._closing = False
@@ -325,7 +330,7 @@ class Runtime:
         self._check_open()
         seq, cmd, payload = self._sequence(cmd, self._now())
         wake = self._wake
-        if wake is not None and not wake.done() and not self._went_now and self._inline(1):
+        if wake is not None and not wake.done() and not self._direct_closed and self._inline(1):
             return self._submit_now(seq, cmd, payload)
         fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._pending.append((seq, cmd, payload, fut))
@@ -367,10 +372,10 @@ class Runtime:
         Under light load this skips two trips through the event loop (waking the flusher,
         then waking the caller), a tenth of an order's time in the server. Nothing can run
         in between: there is no ``await`` here. At most one command per event-loop
-        iteration goes this way: the others of a burst queue up and share one fsync.
+        iteration goes this way: the others of a burst queue up and share one fsync. None
+        goes this way in the iteration after the flusher released callers (see _deliver).
         """
-        self._went_now = True
-        asyncio.get_running_loop().call_soon(self._end_now)
+        self._close_direct()
         error = self._append([(seq, payload)])
         if error is not None:
             self._fail(error, [])
@@ -511,11 +516,22 @@ class Runtime:
             self._wake = None
             if timer is not None:
                 timer.cancel()
+        if self._pending:
+            # The requests already read run first and queue their commands too: one fsync
+            # for all of them rather than one for the command that woke us and one for each
+            # of the others in turn.
+            await asyncio.sleep(0)
         if not self._pending and self._due_snapshot():
             self._start_snapshot()
 
-    def _end_now(self) -> None:
-        self._went_now = False
+    def _close_direct(self) -> None:
+        """No direct path (see :meth:`_submit_now`) until the next loop iteration."""
+        if not self._direct_closed:
+            self._direct_closed = True
+            asyncio.get_running_loop().call_soon(self._open_direct)
+
+    def _open_direct(self) -> None:
+        self._direct_closed = False
 
     def _deliver(self, batch: list[Pending]) -> None:
         """Apply a durable batch, release its callers and hand its events to subscribers."""
@@ -529,6 +545,10 @@ class Runtime:
                 waiter.add((result, events))
             elif waiter is not None and not waiter.done():
                 waiter.set_result((result, events))
+        # The callers just released resume in the next loop iteration. A request read
+        # meanwhile runs before them: on the direct path its fsync would hold up their
+        # responses, so it queues for the flusher instead.
+        self._close_direct()
         self._publish(outputs)
 
     def _publish(self, outputs: list[tuple[int, Command, Result, list[Event]]]) -> None:

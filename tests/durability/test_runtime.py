@@ -122,6 +122,27 @@ async def test_small_batches_are_fsynced_inline_and_large_ones_on_a_thread(
     assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
 
 
+def _count_appends(rt: Runtime) -> list[int]:
+    """The size of every journal append ``rt`` makes from now on."""
+    appends: list[int] = []
+    real_append = rt.journal.append_batch
+
+    def counting(records: list[tuple[int, bytes]]) -> None:
+        appends.append(len(records))
+        real_append(records)
+
+    rt.journal.append_batch = counting  # type: ignore[method-assign]
+    return appends
+
+
+async def _settled(rt: Runtime, cmds: list[Command]) -> None:
+    """``rt`` after ``cmds``, with its flusher idle, and every journal write counting as fast
+    (the direct path then depends on nothing but the order of events here)."""
+    rt.inline_max_s = float("inf")
+    await submit_all(rt, cmds)
+    await asyncio.sleep(0.01)
+
+
 async def test_a_lone_command_is_journaled_and_applied_in_the_callers_task(
     tmp_path: Path,
 ) -> None:
@@ -141,14 +162,7 @@ async def test_a_lone_command_is_journaled_and_applied_in_the_callers_task(
         await rt.submit(cmds[50])
         assert ran == [] and rt.applied_seq == 51  # durable and applied, no loop iteration
         # a burst right behind it queues up and shares fsyncs, in seq order
-        appends: list[int] = []
-        real_append = rt.journal.append_batch
-
-        def counting(records: list[tuple[int, bytes]]) -> None:
-            appends.append(len(records))
-            real_append(records)
-
-        rt.journal.append_batch = counting  # type: ignore[method-assign]
+        appends = _count_appends(rt)
         outcomes = await asyncio.gather(*(rt.submit(c) for c in cmds[51:250]))
         assert len(outcomes) == 199 and rt.applied_seq == 250
         assert sum(appends) == 199 and len(appends) < 20
@@ -156,6 +170,66 @@ async def test_a_lone_command_is_journaled_and_applied_in_the_callers_task(
             await rt.submit(cmd)
             await asyncio.sleep(0)
     assert delivered == list(range(1, 301))  # every event, once, in the engine's order
+    assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
+
+
+async def test_a_woken_flusher_takes_the_commands_of_requests_already_read(
+    tmp_path: Path,
+) -> None:
+    cmds = make_commands(60, 26)
+    async with crashing(tmp_path / "d", history_delay_ms=60_000.0) as rt:
+        await _settled(rt, cmds[:50])
+        appends = _count_appends(rt)
+        done: list[str] = []
+
+        async def call(cmd: Command, name: str) -> None:
+            await rt.submit(cmd)
+            done.append(name)
+
+        loop = asyncio.get_running_loop()
+        a = loop.create_task(call(cmds[50], "a"))  # the direct path
+        b = loop.create_task(call(cmds[51], "b"))  # same iteration: queued, wakes the flusher
+        await asyncio.sleep(0)  # (resumes right after both)
+        # c runs after the flusher woke up and before it takes the queue, like a request
+        # read in the meantime: it shares b's fsync
+        c = loop.create_task(call(cmds[52], "c"))
+        await asyncio.gather(a, b, c)
+        assert appends == [1, 2]
+        assert done == ["a", "b", "c"]
+        await asyncio.gather(*(call(cmd, "rest") for cmd in cmds[53:]))
+    assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
+
+
+async def test_callers_the_flusher_released_answer_before_the_next_direct_command(
+    tmp_path: Path,
+) -> None:
+    cmds = make_commands(60, 27)
+    async with crashing(tmp_path / "d", history_delay_ms=60_000.0) as rt:
+        await _settled(rt, cmds[:50])
+        appends = _count_appends(rt)
+        done: list[str] = []
+        later: list[asyncio.Task[None]] = []
+
+        async def call(cmd: Command, name: str) -> None:
+            await rt.submit(cmd)
+            done.append(name)
+
+        loop = asyncio.get_running_loop()
+        a = loop.create_task(call(cmds[50], "a"))  # the direct path
+        b = loop.create_task(call(cmds[51], "b"))  # queued, wakes the flusher
+        await asyncio.sleep(0)
+        # c starts after the flusher took [b] and before b's caller resumes (a request read
+        # while b was fsynced). On the direct path its own fsync would come before b's
+        # response; it queues instead, and b answers first.
+        loop.call_soon(lambda: later.append(loop.create_task(call(cmds[52], "c"))))
+        await asyncio.gather(a, b)
+        await asyncio.gather(*later)
+        assert appends == [1, 1, 1]
+        assert done == ["a", "b", "c"]
+        for cmd in cmds[53:]:  # one at a time again: each on the direct path
+            await rt.submit(cmd)
+            await asyncio.sleep(0)
+        assert appends[3:] == [1] * len(cmds[53:])
     assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
 
 
