@@ -173,30 +173,48 @@ async def test_a_lone_command_is_journaled_and_applied_in_the_callers_task(
     assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
 
 
+class _Callers:
+    """Tasks that submit one command each and note, by name, when its outcome came back."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.done: list[str] = []
+
+    async def call(self, cmd: Command, name: str) -> None:
+        await self.rt.submit(cmd)
+        self.done.append(name)
+
+    def start(self, cmd: Command, name: str) -> asyncio.Task[None]:
+        return asyncio.get_running_loop().create_task(self.call(cmd, name))
+
+
+async def _one_direct_one_queued(
+    rt: Runtime, cmds: list[Command]
+) -> tuple[list[int], _Callers, list[asyncio.Task[None]]]:
+    """``rt`` after ``cmds[:50]`` and idle; then ``cmds[50]`` ("a") on the direct path and
+    ``cmds[51]`` ("b") right behind it in the same loop iteration, queued (it wakes the
+    flusher). Returns the journal appends from there on, the callers and their tasks, right
+    after both ran."""
+    await _settled(rt, cmds[:50])
+    appends = _count_appends(rt)
+    callers = _Callers(rt)
+    tasks = [callers.start(cmds[50], "a"), callers.start(cmds[51], "b")]
+    await asyncio.sleep(0)
+    return appends, callers, tasks
+
+
 async def test_a_woken_flusher_takes_the_commands_of_requests_already_read(
     tmp_path: Path,
 ) -> None:
     cmds = make_commands(60, 26)
     async with crashing(tmp_path / "d", history_delay_ms=60_000.0) as rt:
-        await _settled(rt, cmds[:50])
-        appends = _count_appends(rt)
-        done: list[str] = []
-
-        async def call(cmd: Command, name: str) -> None:
-            await rt.submit(cmd)
-            done.append(name)
-
-        loop = asyncio.get_running_loop()
-        a = loop.create_task(call(cmds[50], "a"))  # the direct path
-        b = loop.create_task(call(cmds[51], "b"))  # same iteration: queued, wakes the flusher
-        await asyncio.sleep(0)  # (resumes right after both)
+        appends, callers, tasks = await _one_direct_one_queued(rt, cmds)
         # c runs after the flusher woke up and before it takes the queue, like a request
         # read in the meantime: it shares b's fsync
-        c = loop.create_task(call(cmds[52], "c"))
-        await asyncio.gather(a, b, c)
+        await asyncio.gather(*tasks, callers.start(cmds[52], "c"))
         assert appends == [1, 2]
-        assert done == ["a", "b", "c"]
-        await asyncio.gather(*(call(cmd, "rest") for cmd in cmds[53:]))
+        assert callers.done == ["a", "b", "c"]
+        await asyncio.gather(*(callers.call(cmd, "rest") for cmd in cmds[53:]))
     assert state_of(tmp_path / "d")[0] == expected_hash(cmds)
 
 
@@ -205,27 +223,16 @@ async def test_callers_the_flusher_released_answer_before_the_next_direct_comman
 ) -> None:
     cmds = make_commands(60, 27)
     async with crashing(tmp_path / "d", history_delay_ms=60_000.0) as rt:
-        await _settled(rt, cmds[:50])
-        appends = _count_appends(rt)
-        done: list[str] = []
-        later: list[asyncio.Task[None]] = []
-
-        async def call(cmd: Command, name: str) -> None:
-            await rt.submit(cmd)
-            done.append(name)
-
-        loop = asyncio.get_running_loop()
-        a = loop.create_task(call(cmds[50], "a"))  # the direct path
-        b = loop.create_task(call(cmds[51], "b"))  # queued, wakes the flusher
-        await asyncio.sleep(0)
+        appends, callers, tasks = await _one_direct_one_queued(rt, cmds)
         # c starts after the flusher took [b] and before b's caller resumes (a request read
         # while b was fsynced). On the direct path its own fsync would come before b's
         # response; it queues instead, and b answers first.
-        loop.call_soon(lambda: later.append(loop.create_task(call(cmds[52], "c"))))
-        await asyncio.gather(a, b)
+        later: list[asyncio.Task[None]] = []
+        asyncio.get_running_loop().call_soon(lambda: later.append(callers.start(cmds[52], "c")))
+        await asyncio.gather(*tasks)
         await asyncio.gather(*later)
         assert appends == [1, 1, 1]
-        assert done == ["a", "b", "c"]
+        assert callers.done == ["a", "b", "c"]
         for cmd in cmds[53:]:  # one at a time again: each on the direct path
             await rt.submit(cmd)
             await asyncio.sleep(0)
