@@ -563,6 +563,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.loop == "uvloop" and _loop_factory() is None:
         parser.error("uvloop is not installed")
+    if args.tasks < 1:  # (also the number of users of the bare-engine reference)
+        parser.error("--tasks must be at least 1")
     workdir = Path(tempfile.mkdtemp(prefix="openweex-bench-", dir=args.dir))
     compiled = not str(book_module.__file__).endswith(".py")
     print(f"directory: {workdir}; engine: {'compiled (mypyc)' if compiled else 'pure Python'}; "
