@@ -31,6 +31,7 @@ from openweex.domain.markets import default_markets
 from openweex.domain.orders import Status
 from openweex.domain.values import Force, OrderType, Side
 from openweex.engine.exchange import Exchange
+from openweex.gcsettings import THRESHOLDS
 from openweex.storage import readmodels
 from openweex.storage.files import can_start_writeback, start_writeback
 from openweex.storage.readmodels import (
@@ -366,7 +367,7 @@ def test_the_writer_process_collects_garbage_like_the_server(tmp_path: Path) -> 
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["50000", "50", "100", "True"]
+    assert done.stdout.split() == [*map(str, THRESHOLDS), "True"]
 
 
 def _order_without_client_oid() -> OrderUpdate:
