@@ -50,6 +50,7 @@ from typing import Any
 
 import httpx
 
+from http_load import percentile
 from procstat import cpu_seconds
 
 HERE = Path(__file__).parent
@@ -423,14 +424,10 @@ def pooled(results: list[Result]) -> str:
     if not lat:
         return "no latencies"
 
-    def pct(q: float) -> str:
-        return _ms(lat[min(len(lat) - 1, int(q / 100 * len(lat)))])
-
+    p50, p99, p999 = (_ms(percentile(lat, q)) for q in (50, 99, 99.9))
     over = ", ".join(f"> {ms} ms: {sum(x > ms / 1e3 for x in lat):,}" for ms in (1, 2, 5))
-    return (
-        f"all {len(lat):,} requests: p50 {pct(50)}, p99 {pct(99)}, p99.9 {pct(99.9)}, "
-        f"max {_ms(lat[-1])}; {over}"
-    )
+    top = _ms(lat[-1])
+    return f"all {len(lat):,} requests: p50 {p50}, p99 {p99}, p99.9 {p999}, max {top}; {over}"
 
 
 def run_all(args: argparse.Namespace, workdir: Path) -> list[Result]:

@@ -186,6 +186,11 @@ def open_loop(
     return {"requests": len(latencies), "errors": errors, "seconds": elapsed, "lat": latencies}
 
 
+def percentile(lat: list[float], q: float) -> float:
+    """The ``q``-th percentile of ``lat`` (sorted, not empty): the value at that rank."""
+    return lat[min(len(lat) - 1, int(q / 100 * len(lat)))]
+
+
 def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
     host, port = spec["host"], spec["port"]
     if spec.get("sign"):
@@ -203,7 +208,7 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
         result = asyncio.run(closed_loop(host, port, spec["connections"], spec["seconds"], make))
     lat = sorted(result.pop("lat"))
     for pct in (50, 99):
-        result[f"p{pct}"] = lat[min(len(lat) - 1, int(pct / 100 * len(lat)))] if lat else None
+        result[f"p{pct}"] = percentile(lat, pct) if lat else None
     if spec.get("rate"):
         result["lat"] = lat  # the fixed-rate case's percentiles are also taken over all rounds
     return result
