@@ -153,10 +153,8 @@ async def test_a_lone_command_is_journaled_and_applied_in_the_callers_task(
         # The direct path is taken only while journal writes are fast (a moving average of
         # their time); on a loaded machine a few slow syncs would turn it off. This test is
         # about the path, not that choice (see the slow-disk test): the disk counts as fast.
-        rt.inline_max_s = float("inf")
         rt.subscribe(lambda seq, *_: delivered.append(seq))
-        await submit_all(rt, cmds[:50])
-        await asyncio.sleep(0.01)  # the flusher is idle now
+        await _settled(rt, cmds[:50])  # the flusher is idle now
         ran: list[int] = []
         asyncio.get_running_loop().call_soon(ran.append, 1)
         await rt.submit(cmds[50])
