@@ -19,10 +19,15 @@ d. signed batch placement, 50 orders a request;
 e. one order at a time at a fixed 1,000 orders/s (8 connections): latency p50/p99. It
    starts once the server is idle and the dirty pages of the cases before are on disk
    (``Server.settle``): right after the batch case, the read models' checkpoints of those
-   orders share the disk with the journal's syncs for a few seconds. Its reference: the
-   same open-loop load (GET) against the raw ASGI endpoint, the floor that the load
-   generator, uvicorn and loopback set by themselves. Both also print each round's p99 and
-   the percentiles of all their requests over every round together.
+   orders share the disk with the journal's syncs for a few seconds. Each round's load
+   begins with ``--warmup`` seconds (0.5) at the same rate whose requests are reported
+   apart: after sitting idle a disk may be slow to wake (on the machine of
+   docs/performance.md the first ``fdatasync`` takes about 2 ms and the next ten or so
+   0.5-1 ms, against 0.22 ms at 1,000/s), and the columns describe the steady rate. Its
+   reference: the same open-loop load (GET) against the raw ASGI endpoint, the floor that
+   the load generator, uvicorn and loopback set by themselves. Both also print each round's
+   p99 and the percentiles of all their requests over every round together, and those of
+   the warm-ups.
 
 Rate limits are off (``--no-rate-limits``). Everything runs in a temporary data directory
 (``--dir`` picks the filesystem, which matters for fsync), removed at the end.
@@ -97,6 +102,7 @@ class Result:
     errors: int
     cpu: float = 0.0  # CPU seconds the server process used during the case
     latencies: list[float] | None = None  # every request's, sorted (fixed-rate cases only)
+    warmup: list[float] | None = None  # the same, of the requests in the warm-up
 
     def cells(self) -> list[str]:
         per_req = self.cpu / self.requests if self.requests and self.cpu else None
@@ -233,6 +239,7 @@ def pyload(spec: dict[str, Any]) -> Result:
     r = json.loads(out.stdout)
     res = Result("", r["requests"], 0, r["seconds"], r["p50"], r["p99"], r["errors"])
     res.latencies = r.get("lat")
+    res.warmup = r.get("warmup_lat")
     return res
 
 
@@ -352,7 +359,8 @@ LATENCY_CONNECTIONS = 8  # of the fixed-rate latency case and its floor referenc
 def fixed_rate(server: Server, args: argparse.Namespace, **requests: Any) -> Result:
     """The latency case's open-loop load (``--rate`` for ``--seconds``) of ``requests``."""
     return pyload({"host": server.host, "port": server.port, "connections": LATENCY_CONNECTIONS,
-                   "seconds": args.seconds, "rate": args.rate, **requests})  # fmt: skip
+                   "seconds": args.seconds, "rate": args.rate, "warmup": args.warmup,
+                   **requests})  # fmt: skip
 
 
 def load_latency(server: Server, key: Key, args: argparse.Namespace) -> Result:
@@ -420,7 +428,15 @@ def median_result(label: str, runs: list[Result]) -> Result:
 def pooled(results: list[Result]) -> str:
     """The percentiles of every request of every round together (the table's are medians of
     each round's own), and how many took longer than 1, 2 and 5 ms."""
-    lat = sorted(x for r in results for x in r.latencies or [])
+    return _percentiles(sorted(x for r in results for x in r.latencies or []))
+
+
+def warmed_up(results: list[Result]) -> str:
+    """The same figures for the warm-up requests of every round (not in the others)."""
+    return _percentiles(sorted(x for r in results for x in r.warmup or []))
+
+
+def _percentiles(lat: list[float]) -> str:
     if not lat:
         return "no latencies"
 
@@ -452,6 +468,8 @@ def run_all(args: argparse.Namespace, workdir: Path) -> list[Result]:
                 p99s = ", ".join(_ms(r.p99) for r in results)
                 print(f"{label}, each round's p99: {p99s}")
                 print(f"{label}, {pooled(results)}")
+                if args.warmup:
+                    print(f"{label}, warm-up (not counted above): {warmed_up(results)}")
         return [median_result(label, results) for label, results in runs.items()]
     finally:
         for server in servers:
@@ -477,6 +495,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="medians over this many rounds")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rate", type=float, default=1000.0, help="orders/s of the latency case")
+    parser.add_argument("--warmup", type=float, default=0.5,
+                        help="seconds of the latency case's load, at its rate, before the "
+                             "measured --seconds (reported apart)")  # fmt: skip
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio",
                         help="event loop of every server (uvloop must be installed)")  # fmt: skip
     parser.add_argument("--no-wrk", dest="wrk", action="store_false", help="never use wrk")
@@ -485,6 +506,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-references", action="store_true")
     parser.add_argument("--only", default="", help="run only the cases whose label contains this")
     args = parser.parse_args(argv)
+    if args.warmup < 0:
+        parser.error("--warmup must be 0 or more seconds")
     args.wrk = args.wrk and shutil.which("wrk") is not None
     gen = "wrk" if args.wrk else "bench/http_load.py"
     print(f"load generator: {gen}; {args.connections} connections, {args.seconds:g} s a case, "

@@ -12,9 +12,10 @@ the size of what this case measures.
 
 Run as a worker: ``python bench/http_load.py SPEC.json`` prints one JSON result line.
 SPEC: ``{"host", "port", "connections", "seconds", "rate" (0: closed loop), "requests":
-[raw request strings], "sign": optional {"key", "secret", "passphrase", "path", "bodies"}}``.
-With ``rate`` > 0 the schedule is open-loop: request k is due at ``start + k / rate`` and its
-latency counts from that due time (no coordinated omission).
+[raw request strings], "sign": optional {"key", "secret", "passphrase", "path", "bodies"},
+"warmup": optional seconds}``. With ``rate`` > 0 the schedule is open-loop: request k is due
+at ``start + k / rate`` and its latency counts from that due time (no coordinated omission);
+the requests due in the first ``warmup`` seconds are reported apart (``warmup_lat``).
 """
 
 from __future__ import annotations
@@ -128,13 +129,24 @@ def _response_done(buf: bytes | bytearray) -> bool:
 
 
 def open_loop(
-    host: str, port: int, connections: int, seconds: float, rate: float, make: Any
+    host: str,
+    port: int,
+    connections: int,
+    seconds: float,
+    rate: float,
+    make: Any,
+    warmup: float = 0.0,
 ) -> dict[str, Any]:
     """Requests due at a fixed rate, each on the connection free the longest; latency from
     the due time (a request that waits for a free connection waits on the clock: no
     coordinated omission).
+
+    The requests due in the first ``warmup`` seconds are sent at the same rate but their
+    latencies are kept apart (``warmup_lat``): what ``lat``, ``requests`` and ``seconds``
+    describe is the load after them.
     """
-    total = int(seconds * rate)
+    warm = int(warmup * rate)
+    total = warm + int(seconds * rate)
     lead = 0.2  # building the requests and connecting happen before the first one is due
     wall_start = time.time() + lead + total * 2e-5
     requests = [make(k, wall_start + k / rate) for k in range(total)]
@@ -153,11 +165,13 @@ def open_loop(
     busy: dict[int, tuple[float, bytearray]] = {}  # fd -> (due time, response so far)
     waiting: collections.deque[int] = collections.deque()  # due requests without a connection
     latencies: list[float] = []
+    warm_lat: list[float] = []
     errors = 0
     clock = time.perf_counter
     start = clock() + (wall_start - time.time())
+    measured_from = start + warm / rate
     k = 0
-    while len(latencies) < total:
+    while len(latencies) + len(warm_lat) < total:
         now = clock()
         while k < total and start + k / rate <= now:
             waiting.append(k)
@@ -176,14 +190,15 @@ def open_loop(
             due, buf = busy[fd]
             buf += data
             if _response_done(buf):
-                latencies.append(clock() - due)
+                (latencies if due >= measured_from else warm_lat).append(clock() - due)
                 errors += buf[9:12] != b"200"
                 del busy[fd]
                 free.append(sock)
-    elapsed = clock() - start
+    elapsed = clock() - measured_from
     for sock in socks:
         sock.close()
-    return {"requests": len(latencies), "errors": errors, "seconds": elapsed, "lat": latencies}
+    return {"requests": len(latencies), "errors": errors, "seconds": elapsed, "lat": latencies,
+            "warmup_lat": warm_lat}  # fmt: skip
 
 
 def percentile(lat: list[float], q: float) -> float:
@@ -203,7 +218,8 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
     if spec.get("rate"):
         gc.disable()  # a collection in the middle of the run would show up as latency
-        result = open_loop(host, port, spec["connections"], spec["seconds"], spec["rate"], make)
+        result = open_loop(host, port, spec["connections"], spec["seconds"], spec["rate"], make,
+                           spec.get("warmup", 0.0))  # fmt: skip
     else:
         result = asyncio.run(closed_loop(host, port, spec["connections"], spec["seconds"], make))
     lat = sorted(result.pop("lat"))
@@ -211,6 +227,7 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
         result[f"p{pct}"] = percentile(lat, pct) if lat else None
     if spec.get("rate"):
         result["lat"] = lat  # the fixed-rate case's percentiles are also taken over all rounds
+        result["warmup_lat"] = sorted(result["warmup_lat"])
     return result
 
 
