@@ -24,10 +24,12 @@ e. one order at a time at a fixed 1,000 orders/s (8 connections): latency p50/p9
    apart: after sitting idle a disk may be slow to wake (on the machine of
    docs/performance.md the first ``fdatasync`` takes about 2 ms and the next ten or so
    0.5-1 ms, against 0.22 ms at 1,000/s), and the columns describe the steady rate. Its
-   reference: the same open-loop load (GET) against the raw ASGI endpoint, the floor that
-   the load generator, uvicorn and loopback set by themselves. Both also print each round's
-   p99 and the percentiles of all their requests over every round together, and those of
-   the warm-ups.
+   references: the same open-loop load (GET) against the raw ASGI endpoint, the floor that
+   the load generator, uvicorn and loopback set by themselves; and against a raw ASGI
+   endpoint that first writes 200 bytes into a zero-filled file and ``fdatasync``s it on
+   the event loop, the floor of any answer that waits for this disk. All three also print
+   each round's p99 and the percentiles of all their requests over every round together,
+   and those of the warm-ups.
 
 Rate limits are off (``--no-rate-limits``). Everything runs in a temporary data directory
 (``--dir`` picks the filesystem, which matters for fsync), removed at the end.
@@ -75,12 +77,34 @@ async def starlette_time(request):
 async def raw_asgi(scope, receive, send):
     if scope["type"] != "http":
         return
+    if SYNCED is not None:
+        SYNCED.append()
     body = b'{"code":"00000","msg":"success","requestTime":1,"data":1}'
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
+class Synced:
+    # 200 bytes written and fdatasync'ed on the event loop before each answer, into a file
+    # zero-filled ahead (as the journal's segments are)
+
+    SIZE = 64 << 20
+
+    def __init__(self, path):
+        import os
+        self.os, self.at = os, 0
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        for at in range(0, self.SIZE, 1 << 20):
+            os.pwrite(self.fd, bytes(1 << 20), at)
+        os.fsync(self.fd)
+
+    def append(self):
+        self.os.pwrite(self.fd, b"r" * 200, self.at)
+        self.os.fdatasync(self.fd)
+        self.at = (self.at + 200) % self.SIZE
+
+SYNCED = Synced(sys.argv[4]) if sys.argv[1] == "asgi-fdatasync" else None
 app = Starlette(routes=[Route("/time", starlette_time)]) if sys.argv[1] == "starlette" else raw_asgi
 print("serving on http://127.0.0.1:" + sys.argv[2], flush=True)
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning",
@@ -197,8 +221,10 @@ def start_openweex(data_dir: Path, loop: str, src: str | None = None) -> Server:
     return Server([sys.executable, "-m", "openweex", *args], env)
 
 
-def start_reference(kind: str, loop: str) -> Server:
-    return Server([sys.executable, "-c", REFERENCE_APP, kind, str(free_port()), loop])
+def start_reference(kind: str, loop: str, workdir: Path) -> Server:
+    """``kind``: starlette, asgi, or asgi-fdatasync (a file in ``workdir`` synced per request)."""
+    sync_file = str(workdir / "reference-fdatasync")
+    return Server([sys.executable, "-c", REFERENCE_APP, kind, str(free_port()), loop, sync_file])
 
 
 # -- load generators ------------------------------------------------------------------------
@@ -374,7 +400,8 @@ def load_latency(server: Server, key: Key, args: argparse.Namespace) -> Result:
 
 def load_latency_floor(server: Server, args: argparse.Namespace) -> Result:
     """The latency case's load against a trivial endpoint: what the load generator, uvicorn
-    and loopback add by themselves at that rate."""
+    and loopback add by themselves at that rate (and, against ``asgi-fdatasync``, one
+    journal-like sync per request: the floor of a durable answer on this disk)."""
     return fixed_rate(server, args, requests=[raw_get(server, "/time")])
 
 
@@ -407,6 +434,10 @@ def plan(args: argparse.Namespace, refs: list[Server], ow: Server, key: Key) -> 
     if len(refs) > 1:
         label = f"reference: raw ASGI endpoint at {args.rate:,.0f}/s ({LATENCY_CONNECTIONS} conns)"
         out.append((label, refs[1], lambda: load_latency_floor(refs[1], args)))
+    if len(refs) > 2:
+        label = (f"reference: raw ASGI endpoint + fdatasync at {args.rate:,.0f}/s "
+                 f"({LATENCY_CONNECTIONS} conns)")  # fmt: skip
+        out.append((label, refs[2], lambda: load_latency_floor(refs[2], args)))
     return out
 
 
@@ -452,7 +483,8 @@ def run_all(args: argparse.Namespace, workdir: Path) -> list[Result]:
     servers: list[Server] = []
     try:
         if not args.skip_references:
-            servers += [start_reference(k, args.loop) for k in ("starlette", "asgi")]
+            kinds = ("starlette", "asgi", "asgi-fdatasync")
+            servers += [start_reference(k, args.loop, workdir) for k in kinds]
         ow = start_openweex(workdir / "data", args.loop, args.src)
         servers.append(ow)
         key = setup_market(ow)
