@@ -136,6 +136,36 @@ def _create_key(args: argparse.Namespace) -> int:
     return admin_call(args, "POST", "/api-keys", body)
 
 
+def _positive(text: str) -> float:
+    try:
+        value = _not_negative(text)
+    except argparse.ArgumentTypeError:
+        value = 0.0
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number more than 0: {text!r}")
+    return value
+
+
+def _not_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a finite number, 0 or more")
+    return value
+
+
+def _record_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 65536:
+        raise argparse.ArgumentTypeError("must be 1 to 65536")
+    return value
+
+
 def add_data_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from openweex import datadir
 
@@ -162,3 +192,26 @@ def add_data_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             help="the server's data directory (./openweex-data)",
         )
         p.add_argument("--config", help="TOML market config (default: the dir's markets.toml)")
+    p = dsub.add_parser(
+        "disk",
+        help="time appends + fdatasync on the data directory's disk (the floor of an order's "
+        "latency)",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("openweex-data"),
+        help="the server's data directory (./openweex-data); if missing, its nearest parent",
+    )
+    p.add_argument("--seconds", type=_positive, default=5.0, help="measured seconds (5)")
+    p.add_argument("--rate", type=_not_negative, default=1000.0,
+                   help="appends a second (1000; 0: one after the other)")  # fmt: skip
+    p.add_argument("--size", type=_record_size, default=200, metavar="BYTES",
+                   help="bytes an append, 1-65536 (200: about one order's record)")  # fmt: skip
+    p.add_argument("--warmup", type=_not_negative, default=0.5,
+                   help="seconds at the rate before the measured ones (0.5)")  # fmt: skip
+    p.add_argument("--idle", type=_not_negative, default=0.5,
+                   help="seconds without appends before the first one, timed apart "
+                        "(0.5; 0: none)")  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=datadir.cmd_disk)

@@ -365,3 +365,33 @@ def cmd_import(args: argparse.Namespace) -> int:
     remember_markets(d, choice.text)
     print(f"imported {args.file} into {d} at seq {seq} (state hash {doc['state_hash']})")
     return 0
+
+
+# --------------------------------------------------------------------------- disk
+
+
+def cmd_disk(args: argparse.Namespace) -> int:
+    """How long the data directory's disk takes to make an append durable."""
+    from openweex.storage.disktest import existing_dir, measure_disk
+
+    target = existing_dir(args.data_dir)
+    if target != args.data_dir.absolute():
+        print(f"{args.data_dir} does not exist yet: measuring {target}, where it would be made")
+    try:
+        report = measure_disk(
+            target,
+            seconds=args.seconds,
+            rate=args.rate,
+            size=args.size,
+            warmup=args.warmup,
+            idle=args.idle,
+        )
+    except OSError as exc:
+        print(f"openweex: cannot measure the disk under {target}: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        for line in report.lines():
+            print(line)
+    return 0
