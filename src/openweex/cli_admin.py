@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -136,34 +138,32 @@ def _create_key(args: argparse.Namespace) -> int:
     return admin_call(args, "POST", "/api-keys", body)
 
 
-def _positive(text: str) -> float:
-    try:
-        value = _not_negative(text)
-    except argparse.ArgumentTypeError:
-        value = 0.0
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number more than 0: {text!r}")
-    return value
+_N = TypeVar("_N", int, float)
 
 
-def _not_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError("must be a finite number, 0 or more")
-    return value
+def _bounded(
+    convert: Callable[[str], _N], says: str, low: float, high: float = math.inf, above: bool = False
+) -> Callable[[str], _N]:
+    """An argparse type: ``convert``'s finite value from ``low`` (or ``above`` it) to ``high``."""
+    kind = "whole number" if convert is int else "number"
+
+    def parse(text: str) -> _N:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {kind}: {text!r}") from None
+        if not (
+            (value > low if above else value >= low) and value <= high and math.isfinite(value)
+        ):
+            raise argparse.ArgumentTypeError(f"must be {says}: {text!r}")
+        return value
+
+    return parse
 
 
-def _record_size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= 65536:
-        raise argparse.ArgumentTypeError("must be 1 to 65536")
-    return value
+_SECONDS = _bounded(float, "a finite number more than 0", 0, above=True)
+_NOT_NEGATIVE = _bounded(float, "a finite number, 0 or more", 0)
+_RECORD_SIZE = _bounded(int, "1 to 65536", 1, 65536)
 
 
 def add_data_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -203,14 +203,14 @@ def add_data_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=Path("openweex-data"),
         help="the server's data directory (./openweex-data); if missing, its nearest parent",
     )
-    p.add_argument("--seconds", type=_positive, default=5.0, help="measured seconds (5)")
-    p.add_argument("--rate", type=_not_negative, default=1000.0,
+    p.add_argument("--seconds", type=_SECONDS, default=5.0, help="measured seconds (5)")
+    p.add_argument("--rate", type=_NOT_NEGATIVE, default=1000.0,
                    help="appends a second (1000; 0: one after the other)")  # fmt: skip
-    p.add_argument("--size", type=_record_size, default=200, metavar="BYTES",
+    p.add_argument("--size", type=_RECORD_SIZE, default=200, metavar="BYTES",
                    help="bytes an append, 1-65536 (200: about one order's record)")  # fmt: skip
-    p.add_argument("--warmup", type=_not_negative, default=0.5,
+    p.add_argument("--warmup", type=_NOT_NEGATIVE, default=0.5,
                    help="seconds at the rate before the measured ones (0.5)")  # fmt: skip
-    p.add_argument("--idle", type=_not_negative, default=0.5,
+    p.add_argument("--idle", type=_NOT_NEGATIVE, default=0.5,
                    help="seconds without appends before the first one, timed apart "
                         "(0.5; 0: none)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
