@@ -40,6 +40,14 @@ def test_the_childs_outcome_reaches_the_parent(tmp_path: Path) -> None:
         forked.start(full_disk).wait()
 
 
+def test_the_child_works_at_a_lower_cpu_priority(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    parent = os.nice(0)
+    forked.start(lambda: out.write_text(str(os.nice(0)))).wait()
+    assert int(out.read_text()) == min(parent + forked.NICE_INCREMENT, 19)
+    assert os.nice(0) == parent  # the parent keeps its own
+
+
 def test_a_killed_child_is_a_failure() -> None:
     child = forked.start(lambda: time.sleep(30))
     os.kill(child.pid, signal.SIGKILL)
