@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openweex.storage.files import FsyncFn, write_all
+from openweex.storage.files import FsyncFn, datasync_function, write_all
 
 __all__ = ["DiskReport", "existing_dir", "measure_disk"]
 
@@ -127,7 +127,7 @@ def measure_disk(
     if seconds <= 0 or rate < 0 or warmup < 0 or idle < 0 or not 0 < size <= _CHUNK:
         raise ValueError("seconds must be > 0, rate, warmup and idle >= 0, size 1..1 MiB")
     if sync is None:
-        sync = getattr(os, "fdatasync", os.fsync)  # (macOS has no fdatasync)
+        sync = datasync_function()
     fd, name = tempfile.mkstemp(prefix=".disk-test-", suffix=".tmp", dir=directory)
     try:
         for at in range(0, FILE_SIZE, _CHUNK):

@@ -27,6 +27,13 @@ _SYNC_FILE_RANGE_WRITE = 2
 FsyncFn = Callable[[int], None]
 
 
+def datasync_function() -> FsyncFn:
+    """What syncs a file's data without its timestamps: ``os.fdatasync``, or ``os.fsync``
+    where there is none (macOS), which it weakens."""
+    sync: FsyncFn = getattr(os, "fdatasync", os.fsync)
+    return sync
+
+
 def fsync_dir(path: str | os.PathLike[str], *, fsync: FsyncFn = os.fsync) -> None:
     """Fsync the directory ``path`` so that entries created, renamed or removed in it persist."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))

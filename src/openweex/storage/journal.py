@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from openweex.storage.files import FsyncFn, fsync_dir, write_all
+from openweex.storage.files import FsyncFn, datasync_function, fsync_dir, write_all
 from openweex.storage.frames import (
     FRAME_HEADER_SIZE,
     MAX_RECORD_SIZE,
@@ -348,8 +348,7 @@ class Journal:
         """
         if segment_size <= SEGMENT_HEADER_SIZE:
             raise ValueError("segment_size is too small")
-        # fdatasync is not everywhere (macOS has none): fsync is what it weakens
-        datasync = getattr(os, "fdatasync", os.fsync) if fsync is os.fsync else fsync
+        datasync = datasync_function() if fsync is os.fsync else fsync
         opts = _Options(segment_size, fsync, datasync, read_only)
         jdir = Path(data_dir) / JOURNAL_DIRNAME
         if not jdir.is_dir():
