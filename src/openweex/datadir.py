@@ -376,7 +376,10 @@ def cmd_disk(args: argparse.Namespace) -> int:
 
     target = existing_dir(args.data_dir)
     if target != args.data_dir.absolute():
-        print(f"{args.data_dir} does not exist yet: measuring {target}, where it would be made")
+        print(
+            f"{args.data_dir} does not exist yet: measuring {target}, where it would be made",
+            file=sys.stderr,  # (standard output stays the report alone, JSON with --json)
+        )
     try:
         report = measure_disk(
             target,

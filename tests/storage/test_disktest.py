@@ -141,12 +141,13 @@ def test_the_command_says_which_directory_it_measured(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "not-yet"
-    code, out, _ = run_cli(
+    code, out, err = run_cli(
         capsys, "--data-dir", str(missing), "--seconds", "0.01", "--rate", "0", "--idle", "0",
         "--warmup", "0", "--json",
     )  # fmt: skip
     assert code == 0
-    assert out.startswith(f"{missing} does not exist yet: measuring {tmp_path}")
+    assert err.startswith(f"{missing} does not exist yet: measuring {tmp_path}")
+    assert json.loads(out)["directory"] == str(tmp_path)
     assert not missing.exists()
 
 
