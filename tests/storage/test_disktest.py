@@ -12,6 +12,8 @@ from openweex.cli import main
 from openweex.storage import disktest
 from openweex.storage.disktest import FILE_SIZE, existing_dir, measure_disk
 
+from .helpers import direct_io_here
+
 
 class FakeTime:
     """A clock that only moves when the code under test sleeps or syncs."""
@@ -129,9 +131,11 @@ def test_the_command_measures_the_real_disk(
     assert doc["appends"] == 20
     assert 0 < doc["p50Ms"] <= doc["p99Ms"] <= doc["maxMs"]
     assert doc["firstAfterIdleMs"] > 0 and doc["idleSeconds"] == 0.05
+    assert doc["directIo"] is direct_io_here(tmp_path)  # as the journal writes
     code, out, _ = run_cli(capsys, *args, "--idle", "0")
     assert code == 0
-    assert out.startswith(f"disk under {tmp_path}: 20 appends of 200 bytes")
+    how = "direct I/O" if doc["directIo"] else "through the page cache"
+    assert out.startswith(f"disk under {tmp_path}: 20 appends of 200 bytes, each written ({how})")
     assert "idle" not in out
     assert "write + fdatasync: p50 " in out and "over 2 ms: " in out
     assert list(tmp_path.iterdir()) == []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import errno
 import io
 import os
 import random
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from openweex.storage import journal as journal_mod
+from openweex.storage.appendfile import BLOCK
 from openweex.storage.frames import frame_lists
 from openweex.storage.journal import (
     FRAME_HEADER_SIZE,
@@ -30,7 +31,9 @@ def records(first: int, last: int) -> list[tuple[int, bytes]]:
     return [(seq, payload(seq)) for seq in range(first, last + 1)]
 
 
-def write_journal(data_dir: Path, batches: list[list[tuple[int, bytes]]], **kw: int) -> Journal:
+def write_journal(
+    data_dir: Path, batches: list[list[tuple[int, bytes]]], **kw: int | bool
+) -> Journal:
     jr = Journal.open(data_dir, **kw)  # type: ignore[arg-type]
     for batch in batches:
         jr.append_batch(batch)
@@ -45,10 +48,12 @@ def only_segment(data_dir: Path) -> Path:
 def crash_and_reopen(jr: Journal, data_dir: Path) -> Journal:
     """Drop ``jr``'s files the way a killed process does (nothing cut or closed cleanly),
     then open the journal again."""
-    for fd in (jr._fd, jr._lock_fd):
-        if fd is not None:
-            os.close(fd)
-    jr._fd = jr._lock_fd = None
+    if jr._file is not None:
+        jr._file.close()
+    if jr._lock_fd is not None:
+        os.close(jr._lock_fd)
+    jr._file = None
+    jr._lock_fd = None
     jr._closed = True
     return Journal.open(data_dir)
 
@@ -115,14 +120,17 @@ def test_append_validation(tmp_path: Path) -> None:
         assert not jr.failed
 
 
-def test_one_write_and_one_fsync_per_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("direct_io", [True, False])
+def test_one_write_and_one_fsync_per_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct_io: bool
+) -> None:
     fsyncs: list[int] = []
-    jr = Journal.open(tmp_path, fsync=lambda fd: fsyncs.append(fd))
+    jr = Journal.open(tmp_path, fsync=lambda fd: fsyncs.append(fd), direct_io=direct_io)
     jr.append_batch(records(1, 1))  # creates the segment
     writes: list[int] = []
     real_write = os.write
-
     real_pwrite = os.pwrite
+    real_pwritev = os.pwritev
 
     def counting_write(fd: int, data: bytes) -> int:
         writes.append(fd)
@@ -132,12 +140,18 @@ def test_one_write_and_one_fsync_per_batch(tmp_path: Path, monkeypatch: pytest.M
         writes.append(fd)
         return real_pwrite(fd, data, offset)
 
+    def counting_pwritev(fd: int, buffers: list[memoryview], offset: int) -> int:
+        writes.append(fd)
+        return real_pwritev(fd, buffers, offset)
+
     monkeypatch.setattr(os, "write", counting_write)
     monkeypatch.setattr(os, "pwrite", counting_pwrite)
+    monkeypatch.setattr(os, "pwritev", counting_pwritev)
     fsyncs.clear()
     jr.append_batch(records(2, 65))
     assert len(writes) == 1
     assert len(fsyncs) == 1
+    assert writes == fsyncs  # the fd written is the fd synced
     jr.close()
 
 
@@ -146,14 +160,13 @@ def test_rotation_across_segments(tmp_path: Path) -> None:
     jr = write_journal(tmp_path, batches, segment_size=400)
     paths = jr.segment_paths()
     assert len(paths) > 10
-    seqs = []
-    for path in paths:
-        assert path.stat().st_size <= 400
-        seqs.append(int(path.name[len("journal-") : -len(".log")]))
+    seqs = [int(path.name[len("journal-") : -len(".log")]) for path in paths]
     assert seqs[0] == 1 and seqs == sorted(seqs)
     assert (seqs[1] - 1) % 3 == 0  # batches are never split
     assert list(jr.read_from(1)) == records(1, 300)
+    assert all(path.stat().st_size <= 400 for path in paths[:-1])  # cut to their last record
     jr.close()
+    assert paths[-1].stat().st_size <= 400  # ... and the last one once closed
     with Journal.open(tmp_path, segment_size=400) as jr:
         assert jr.last_seq == 300
         for start in (seqs[3], seqs[3] + 1, seqs[-1], 299):
@@ -218,19 +231,24 @@ def test_zeros_or_garbage_at_the_end_are_cut(tmp_path: Path, tail: bytes | str) 
     assert seg.stat().st_size == size
 
 
-def test_the_segment_being_written_is_zero_filled_ahead(tmp_path: Path) -> None:
-    jr = write_journal(tmp_path, [records(1, 4), records(5, 9)])
+def blocks(nbytes: int) -> int:
+    return nbytes + -nbytes % BLOCK
+
+
+@pytest.mark.parametrize("direct_io", [True, False])
+def test_the_segment_being_written_is_zero_filled_ahead(tmp_path: Path, direct_io: bool) -> None:
+    jr = write_journal(tmp_path, [records(1, 4), records(5, 9)], direct_io=direct_io)
     seg = only_segment(tmp_path)
     end = SEGMENT_HEADER_SIZE + sum(len(encode_frame(*r)) for r in records(1, 9))
     data = seg.read_bytes()
-    assert len(data) == SEGMENT_HEADER_SIZE + PREALLOCATE  # the first batch wrote the zeros
+    assert len(data) == blocks(SEGMENT_HEADER_SIZE + PREALLOCATE)  # the first batch's zeros
     assert not data[end:].strip(b"\x00")
     # a crash now: the next open finds the records, cuts the zeros, reports nothing torn
     jr2 = crash_and_reopen(jr, tmp_path)
     assert jr2.torn_tail is None and jr2.last_seq == 9
     assert seg.stat().st_size == end
     jr2.append_batch(records(10, 12))  # ... and continues in place, zero-filling again
-    assert seg.stat().st_size == end + PREALLOCATE
+    assert seg.stat().st_size == blocks(end + PREALLOCATE)
     jr2.close()  # a clean close leaves the file exact
     assert seg.stat().st_size == end + sum(len(encode_frame(*r)) for r in records(10, 12))
     with Journal.open(tmp_path) as jr3:
@@ -409,14 +427,18 @@ def test_fsync_failure_on_new_segment_is_fatal(tmp_path: Path) -> None:
     jr.close()
 
 
-def test_write_failure_is_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    jr = Journal.open(tmp_path)
+@pytest.mark.parametrize("direct_io", [True, False])
+def test_write_failure_is_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct_io: bool
+) -> None:
+    jr = Journal.open(tmp_path, direct_io=direct_io)
     jr.append_batch(records(1, 2))
 
-    def disk_full(fd: int, data: bytes, offset: int | None = None) -> None:
-        raise OSError(28, "No space left on device")
+    def disk_full(*args: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(journal_mod, "write_all", disk_full)
+    monkeypatch.setattr(os, "pwrite", disk_full)
+    monkeypatch.setattr(os, "pwritev", disk_full)
     with pytest.raises(JournalFatal, match="No space"):
         jr.append_batch(records(3, 3))
     monkeypatch.undo()

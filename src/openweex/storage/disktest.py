@@ -3,12 +3,13 @@
 Every order is answered only after the journal's ``fdatasync`` returned, so no setting of the
 exchange answers faster than the disk under its data directory syncs. :func:`measure_disk`
 does what the journal does for a lone order, with nothing else around it: it writes
-``size``-byte records into a file zero-filled ahead (as journal segments are), each followed
-by ``fdatasync``, paced at ``rate`` a second (0: one after the other), and times each write +
-sync. It first times one append after ``idle`` seconds without any (a disk that sat idle is
-often slow to wake), then runs ``warmup`` seconds at the rate without counting them, then
-measures for ``seconds``. The file is a hidden temporary one in the directory and is always
-removed.
+``size``-byte records into a file zero-filled ahead (as journal segments are), with direct
+I/O where the filesystem allows it (as the journal does, :mod:`openweex.storage.appendfile`),
+each followed by ``fdatasync``, paced at ``rate`` a second (0: one after the other), and
+times each write + sync. It first times one append after ``idle`` seconds without any (a
+disk that sat idle is often slow to wake), then runs ``warmup`` seconds at the rate without
+counting them, then measures for ``seconds``. The file is a hidden temporary one in the
+directory and is always removed.
 
 Run it with the server stopped: the server's own syncs would share the disk.
 """
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from openweex.storage.appendfile import AppendFile
 from openweex.storage.files import FsyncFn, datasync_function, write_all
 
 __all__ = ["DiskReport", "existing_dir", "measure_disk"]
@@ -42,6 +44,7 @@ class DiskReport:
     first: float | None  # the append after ``idle`` seconds without any (None: not measured)
     timings: list[float]  # every measured append's write + sync, sorted
     seconds: float  # how long the measured appends took, from the first one's start
+    direct: bool = False  # the appends were written with direct I/O
 
     def percentile(self, q: float) -> float:
         """The ``q``-th percentile of :attr:`timings` (nearest rank)."""
@@ -57,6 +60,7 @@ class DiskReport:
         return {
             "directory": self.directory,
             "recordBytes": self.size,
+            "directIo": self.direct,
             "rate": self.rate,
             "appends": len(self.timings),
             "appendsPerSecond": round(len(self.timings) / self.seconds, 1),
@@ -79,8 +83,9 @@ class DiskReport:
         n = len(self.timings)
         pace = f"{self.rate:,.0f}/s" if self.rate else "one after the other"
         out = [
-            f"disk under {self.directory}: {n:,} appends of {self.size} bytes, each written and "
-            f"fdatasync'ed, {pace} ({n / self.seconds:,.0f}/s)",
+            f"disk under {self.directory}: {n:,} appends of {self.size} bytes, each written "
+            f"({'direct I/O' if self.direct else 'through the page cache'}) and fdatasync'ed, "
+            f"{pace} ({n / self.seconds:,.0f}/s)",
         ]
         if self.first is not None:
             out.append(f"first append after {self.idle:g} s idle: {ms(self.first)}")
@@ -129,19 +134,23 @@ def measure_disk(
     if sync is None:
         sync = datasync_function()
     fd, name = tempfile.mkstemp(prefix=".disk-test-", suffix=".tmp", dir=directory)
+    file: AppendFile | None = None
     try:
-        for at in range(0, FILE_SIZE, _CHUNK):
-            write_all(fd, bytes(_CHUNK), at)
-        os.fsync(fd)
+        try:
+            for at in range(0, FILE_SIZE, _CHUNK):
+                write_all(fd, bytes(_CHUNK), at)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        file = appends = AppendFile(name, 0)
         record = b"\x5a" * size
-        offset = 0
 
         def append() -> float:
-            nonlocal offset
+            if appends.end + size > FILE_SIZE:
+                appends.rewind()
             start = clock()
-            write_all(fd, record, offset)
-            sync(fd)
-            offset = (offset + size) % (FILE_SIZE - size)
+            appends.append(record)
+            sync(appends.fd)
             return clock() - start
 
         first: float | None = None
@@ -157,11 +166,13 @@ def measure_disk(
         if not timings:
             timings.append(append())
         elapsed = clock() - began
+        direct = file.direct
     finally:
-        os.close(fd)
+        if file is not None:
+            file.close()
         os.unlink(name)
     return DiskReport(
-        str(directory), size, rate, idle, first, sorted(timings), elapsed or float("inf")
+        str(directory), size, rate, idle, first, sorted(timings), elapsed or float("inf"), direct
     )
 
 

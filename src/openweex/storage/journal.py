@@ -12,16 +12,20 @@ Invariants:
   segments; the first record of a segment has the seq in its file name and header. Seqs are
   in ``1 .. 2**64 - 1``; ``last_seq`` is 0 for a journal that never held a record, and
   ``first seq - 1`` of a journal that starts with an empty segment (see :meth:`begin_at`).
-* :meth:`Journal.append_batch` writes a whole batch with one ``write`` and makes it durable
-  with one ``fdatasync`` before returning (group commit). A batch never spans two segments:
+* :meth:`Journal.append_batch` writes a whole batch (one ``write``, or one per MiB with direct
+  I/O) and makes it durable with one ``fdatasync`` before returning (group commit). Appends
+  use direct I/O where the filesystem allows it (:mod:`openweex.storage.appendfile`: whole
+  aligned blocks, the last partial block rewritten with the bytes already in it), which
+  leaves the sync only the disk's cache to flush. A batch never spans two segments:
   the journal rotates to a new segment before a batch that would push the current one past
   ``segment_size`` (a single oversized batch may exceed it).
 * The segment being written is zero-filled ahead of the records (:data:`PREALLOCATE` bytes at
-  a time, in the same write as a batch). A batch then overwrites blocks that already exist,
-  so its ``fdatasync`` flushes just those blocks: the file's size and block map do not change
-  and the filesystem has no metadata to commit, which keeps an append's sync short and
-  independent of other files' writes. The zeros after the last record are not a torn tail
-  (a zero frame header never checks out); :meth:`Journal.open` cuts them silently.
+  a time, up to a block boundary, in the same write as a batch). A batch then overwrites
+  blocks that already exist, so its ``fdatasync`` flushes just those blocks: the file's size
+  and block map do not change and the filesystem has no metadata to commit, which keeps an
+  append's sync short and independent of other files' writes. The zeros after the last
+  record are not a torn tail (a zero frame header never checks out); :meth:`Journal.open`
+  cuts them silently.
 * Segments other than the last are complete and exact: before the journal rotates, the
   current segment is cut to its last record and fsynced; creating a segment fsyncs the file
   and its directory. A clean :meth:`Journal.close` also cuts the zeros.
@@ -59,6 +63,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from openweex.storage.appendfile import BLOCK, AppendFile
 from openweex.storage.files import FsyncFn, datasync_function, fsync_dir, write_all
 from openweex.storage.frames import (
     FRAME_HEADER_SIZE,
@@ -153,6 +158,7 @@ class _Options:
     fsync: FsyncFn
     datasync: FsyncFn  # appends: the data (and the size, if it changed), not the timestamps
     read_only: bool
+    direct_io: bool  # appends bypass the page cache where the filesystem allows it
 
 
 def _corrupt(path: Path, bad: BadFrame) -> JournalCorrupt:
@@ -317,8 +323,8 @@ class Journal:
         self._segments = segments
         self._opts = opts
         self._lock_fd = lock_fd
-        self._fd: int | None = None
-        self._allocated = 0  # the size of the file behind _fd: its records, then zeros
+        self._file: AppendFile | None = None  # the segment being written, once opened
+        self._allocated = 0  # the size of the file behind _file: its records, then zeros
         self._failed: BaseException | None = None
         self._closed = False
         self._mutex = threading.Lock()
@@ -334,6 +340,7 @@ class Journal:
         fsync: FsyncFn = os.fsync,
         verify: Verify = "all",
         read_only: bool = False,
+        direct_io: bool = True,
     ) -> Journal:
         """Open (or create) ``<data_dir>/journal``, validating the segments.
 
@@ -341,7 +348,8 @@ class Journal:
         when they are read. ``fsync`` replaces ``os.fsync`` for every file and directory sync,
         and ``os.fdatasync`` for appends (tests inject failures through it). ``read_only``
         changes nothing on disk: a torn tail is reported but not cut (reads stop before it)
-        and appends are refused. Raises
+        and appends are refused. ``direct_io`` writes appends with direct I/O where the
+        filesystem allows it (:mod:`openweex.storage.appendfile`). Raises
         :class:`JournalCorrupt` on damage that is not a torn tail, :class:`JournalError` if
         another process holds the journal, ``OSError`` if the files cannot be read, created
         or synced.
@@ -349,7 +357,7 @@ class Journal:
         if segment_size <= SEGMENT_HEADER_SIZE:
             raise ValueError("segment_size is too small")
         datasync = datasync_function() if fsync is os.fsync else fsync
-        opts = _Options(segment_size, fsync, datasync, read_only)
+        opts = _Options(segment_size, fsync, datasync, read_only, direct_io)
         jdir = Path(data_dir) / JOURNAL_DIRNAME
         if not jdir.is_dir():
             if read_only:
@@ -434,15 +442,15 @@ class Journal:
             data = encode_frames(records, expect)
             size = len(data)
             try:
-                fd = self._writable_fd(size, records[0][0])
+                file = self._writable_file(size, records[0][0])
                 seg = self._segments[-1]
                 end = seg.size + size
+                ahead = 0
                 if end > self._allocated:
                     ahead = max(end, min(seg.size + PREALLOCATE, self._opts.segment_size))
-                    data += bytes(ahead - end)
-                    self._allocated = ahead
-                write_all(fd, data, seg.size)
-                self._opts.datasync(fd)
+                    ahead += -ahead % BLOCK  # whole blocks, as direct I/O writes them
+                self._allocated = max(self._allocated, file.append(data, ahead))
+                self._opts.datasync(file.fd)
             except OSError as exc:
                 raise self._fail(exc) from exc
             seg.size = end
@@ -466,8 +474,8 @@ class Journal:
             except OSError as exc:
                 raise self._fail(exc) from exc
 
-    def _writable_fd(self, nbytes: int, first_seq: int) -> int:
-        """The fd of the segment that takes the next batch, rotating if needed."""
+    def _writable_file(self, nbytes: int, first_seq: int) -> AppendFile:
+        """The segment file that takes the next batch, rotating if needed."""
         seg = self._segments[-1] if self._segments else None
         must_rotate = seg is not None and (
             seg.last_seq >= seg.first_seq and seg.size + nbytes > self._opts.segment_size
@@ -475,22 +483,23 @@ class Journal:
         if seg is None or must_rotate:
             self._close_segment()
             self._create_segment(first_seq)
-        if self._fd is None:
-            self._fd = os.open(self._segments[-1].path, os.O_WRONLY)
-            self._allocated = os.fstat(self._fd).st_size
-        return self._fd
+        if self._file is None:
+            last = self._segments[-1]
+            self._file = AppendFile(last.path, last.size, direct=self._opts.direct_io)
+            self._allocated = os.fstat(self._file.fd).st_size
+        return self._file
 
     def _close_segment(self) -> None:
         """Close the segment being written, cut to its last record (durably)."""
-        fd, self._fd = self._fd, None
-        if fd is None:
+        file, self._file = self._file, None
+        if file is None:
             return
         try:
             if self._allocated > self._segments[-1].size:
-                os.ftruncate(fd, self._segments[-1].size)
-                self._opts.fsync(fd)
+                os.ftruncate(file.fd, self._segments[-1].size)
+                self._opts.fsync(file.fd)
         finally:
-            os.close(fd)
+            file.close()
 
     def _create_segment(self, first_seq: int) -> None:
         path = self._dir / segment_name(first_seq)
@@ -498,11 +507,8 @@ class Journal:
         try:
             write_all(fd, segment_header(first_seq))
             self._opts.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
-        self._allocated = SEGMENT_HEADER_SIZE
+        finally:
+            os.close(fd)  # appends open it again (see _writable_file)
         self._segments.append(_Segment(path, first_seq, first_seq - 1, SEGMENT_HEADER_SIZE))
         fsync_dir(self._dir, fsync=self._opts.fsync)
 
@@ -589,10 +595,11 @@ class Journal:
             except OSError as exc:
                 log.warning("journal: could not cut the preallocated end of a segment: %s", exc)
             finally:
-                for fd in (self._fd, self._lock_fd):
-                    if fd is not None:
-                        os.close(fd)
-                self._fd = None
+                if self._file is not None:
+                    self._file.close()
+                if self._lock_fd is not None:
+                    os.close(self._lock_fd)
+                self._file = None
                 self._lock_fd = None
 
     def __enter__(self) -> Journal:
