@@ -48,12 +48,7 @@ def only_segment(data_dir: Path) -> Path:
 def crash_and_reopen(jr: Journal, data_dir: Path) -> Journal:
     """Drop ``jr``'s files the way a killed process does (nothing cut or closed cleanly),
     then open the journal again."""
-    if jr._file is not None:
-        jr._file.close()
-    if jr._lock_fd is not None:
-        os.close(jr._lock_fd)
-    jr._file = None
-    jr._lock_fd = None
+    jr._release_files()
     jr._closed = True
     return Journal.open(data_dir)
 

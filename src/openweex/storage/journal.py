@@ -595,12 +595,16 @@ class Journal:
             except OSError as exc:
                 log.warning("journal: could not cut the preallocated end of a segment: %s", exc)
             finally:
-                if self._file is not None:
-                    self._file.close()
-                if self._lock_fd is not None:
-                    os.close(self._lock_fd)
-                self._file = None
-                self._lock_fd = None
+                self._release_files()
+
+    def _release_files(self) -> None:
+        """Close the segment being written and the lock, as they are (nothing is cut)."""
+        file, self._file = self._file, None
+        lock_fd, self._lock_fd = self._lock_fd, None
+        if file is not None:
+            file.close()
+        if lock_fd is not None:
+            os.close(lock_fd)
 
     def __enter__(self) -> Journal:
         return self
