@@ -123,6 +123,26 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="info (default); debug adds one access-log line per request",
     )
     p.add_argument("--snapshot-every", type=int, default=200_000, help="commands between snapshots")
+    p.add_argument(
+        "--cpu-wake-latency-us",
+        type=_microseconds,
+        metavar="US",
+        help="Linux: while serving, keep the CPUs out of idle states slower than US to wake "
+        "from (/dev/cpu_dma_latency, usually root only; 0: polling idle, the lowest latency, "
+        "busy-looking CPUs)",
+    )
+
+
+def _microseconds(text: str) -> int:
+    from openweex.cpulatency import MAX_MICROSECONDS
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= MAX_MICROSECONDS:
+        raise argparse.ArgumentTypeError(f"must be 0 to {MAX_MICROSECONDS}")
+    return value
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -143,6 +163,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         rate_limits=not args.no_rate_limits,
         runtime_options={"snapshot_every": args.snapshot_every},
         on_open=lambda data_dir: remember_markets(data_dir, choice.text),
+        cpu_wake_latency_us=args.cpu_wake_latency_us,
     )
     if args.demo:
         from openweex.sim.demo import demo_starter

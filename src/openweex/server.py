@@ -24,6 +24,8 @@ import uvicorn
 
 from openweex.api.app import Api, Settings, build_app
 from openweex.api.ws.fastpath import server_options as ws_server_options
+from openweex.cpulatency import DEVICE as CPU_LATENCY_DEVICE
+from openweex.cpulatency import CpuLatencyRequest
 from openweex.domain.markets import Markets
 from openweex.gcsettings import tune_gc
 from openweex.recovery import RecoveryError
@@ -49,6 +51,9 @@ class ServeOptions:
     runtime_options: dict[str, Any] = field(default_factory=dict)
     # Called with the data directory once the runtime opened it (recovered its state).
     on_open: Callable[[Path], None] | None = None
+    # Hold the CPUs' idle states to this wake-up latency while serving (None: leave them).
+    cpu_wake_latency_us: int | None = None
+    cpu_latency_device: Path = CPU_LATENCY_DEVICE
 
 
 def admin_token(data_dir: Path, given: str | None) -> tuple[str, Path | None]:
@@ -128,6 +133,29 @@ async def _flusher(runtime: Runtime, server: uvicorn.Server) -> None:
 
 async def serve(markets: Markets, opts: ServeOptions, out: Any = sys.stdout) -> int:
     """Run until SIGINT/SIGTERM; returns the process exit code."""
+    if opts.cpu_wake_latency_us is None:
+        return await _serve(markets, opts, out)
+    try:
+        request = CpuLatencyRequest(opts.cpu_wake_latency_us, opts.cpu_latency_device)
+    except (OSError, ValueError) as exc:
+        hint = " (writing to it usually needs root)" if isinstance(exc, PermissionError) else ""
+        print(
+            f"openweex: cannot limit the CPUs' wake-up latency: {exc}{hint}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
+    with request:
+        print(
+            f"CPU wake-up latency held at {request.microseconds} us or less "
+            f"({request.device}) while serving",
+            file=out,
+            flush=True,
+        )
+        return await _serve(markets, opts, out)
+
+
+async def _serve(markets: Markets, opts: ServeOptions, out: Any) -> int:
     try:
         sock = bind(opts.host, opts.port)
     except OSError as exc:
