@@ -32,8 +32,11 @@ e. one order at a time at a fixed 1,000 orders/s (8 connections): latency p50/p9
    each round's p99 and the percentiles of all their requests over every round together,
    and those of the warm-ups.
 
-Rate limits are off (``--no-rate-limits``). Everything runs in a temporary data directory
-(``--dir`` picks the filesystem, which matters for fsync), removed at the end.
+``--cpu-wake-latency-us US`` holds a CPU wake-up limit (``/dev/cpu_dma_latency``, see
+``openweex serve --cpu-wake-latency-us``) in this process for the whole run, so that every
+server and reference is measured under it alike. Rate limits are off
+(``--no-rate-limits``). Everything runs in a temporary data directory (``--dir`` picks the
+filesystem, which matters for fsync), removed at the end.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -547,14 +551,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--src", default=None, help="run the server from this source tree")
     parser.add_argument("--skip-references", action="store_true")
     parser.add_argument("--only", default="", help="run only the cases whose label contains this")
+    parser.add_argument("--cpu-wake-latency-us", type=int, default=None, metavar="US",
+                        help="hold this CPU wake-up limit (/dev/cpu_dma_latency) for the whole "
+                             "run: every server and reference alike, as 'openweex serve "
+                             "--cpu-wake-latency-us' would for the server")  # fmt: skip
     args = parser.parse_args(argv)
     if args.warmup < 0:
         parser.error("--warmup must be 0 or more seconds")
+    if args.cpu_wake_latency_us is not None:
+        try:  # held until this process exits
+            qos = os.open("/dev/cpu_dma_latency", os.O_WRONLY)
+            os.write(qos, struct.pack("=i", args.cpu_wake_latency_us))
+        except OSError as exc:
+            parser.error(f"--cpu-wake-latency-us: {exc}")
     args.wrk = args.wrk and shutil.which("wrk") is not None
     gen = "wrk" if args.wrk else "bench/http_load.py"
+    wake = "none" if args.cpu_wake_latency_us is None else f"{args.cpu_wake_latency_us} us"
     print(f"load generator: {gen}; {args.connections} connections, {args.seconds:g} s a case, "
           f"median of {args.rounds} interleaved rounds; "
-          f"event loop: {args.loop}; taskset: {'yes' if pinned(0) else 'no'}")  # fmt: skip
+          f"event loop: {args.loop}; taskset: {'yes' if pinned(0) else 'no'}; "
+          f"CPU wake-up limit: {wake}")  # fmt: skip
     workdir = Path(tempfile.mkdtemp(prefix="bench-http-", dir=args.dir))
     try:
         rows = run_all(args, workdir)
