@@ -115,3 +115,24 @@ def test_the_real_server_with_the_real_device(tmp_path: Path) -> None:
     finally:
         assert srv.stop() == 0
     assert current_limit() == before
+
+
+def test_a_refused_device_says_it_needs_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real_open = os.open
+
+    def refused(path: str | os.PathLike[str], flags: int, *args: int) -> int:
+        if Path(path) == tmp_path / "device":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", refused)
+    opts = ServeOptions(
+        port=0, data_dir=tmp_path / "data", cpu_wake_latency_us=0,
+        cpu_latency_device=tmp_path / "device",
+    )  # fmt: skip
+    assert asyncio.run(serve(default_markets(), opts, io.StringIO())) == 2
+    err = capsys.readouterr().err
+    assert "Permission denied" in err and "usually needs root" in err
+    assert not (tmp_path / "data").exists()
