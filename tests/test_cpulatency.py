@@ -136,3 +136,19 @@ def test_a_refused_device_says_it_needs_root(
     err = capsys.readouterr().err
     assert "Permission denied" in err and "usually needs root" in err
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("-1", "must be 0 to 2000000000"), ("2000000001", "must be 0 to 2000000000"),
+     ("1.5", "not a whole number"), ("x", "not a whole number")],
+)  # fmt: skip
+def test_the_option_refuses_bad_values(
+    capsys: pytest.CaptureFixture[str], value: str, message: str
+) -> None:
+    from openweex.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["serve", "--cpu-wake-latency-us", value])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err

@@ -123,26 +123,17 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="info (default); debug adds one access-log line per request",
     )
     p.add_argument("--snapshot-every", type=int, default=200_000, help="commands between snapshots")
+    from openweex.cli_admin import bounded_number
+    from openweex.cpulatency import MAX_MICROSECONDS
+
     p.add_argument(
         "--cpu-wake-latency-us",
-        type=_microseconds,
+        type=bounded_number(int, f"0 to {MAX_MICROSECONDS}", 0, MAX_MICROSECONDS),
         metavar="US",
         help="Linux: while serving, keep the CPUs out of idle states slower than US to wake "
         "from (/dev/cpu_dma_latency, usually root only; 0: polling idle, the lowest latency, "
         "busy-looking CPUs)",
     )
-
-
-def _microseconds(text: str) -> int:
-    from openweex.cpulatency import MAX_MICROSECONDS
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 0 <= value <= MAX_MICROSECONDS:
-        raise argparse.ArgumentTypeError(f"must be 0 to {MAX_MICROSECONDS}")
-    return value
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

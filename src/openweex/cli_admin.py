@@ -141,7 +141,7 @@ def _create_key(args: argparse.Namespace) -> int:
 _N = TypeVar("_N", int, float)
 
 
-def _bounded(
+def bounded_number(
     convert: Callable[[str], _N], says: str, low: float, high: float = math.inf, above: bool = False
 ) -> Callable[[str], _N]:
     """An argparse type: ``convert``'s finite value from ``low`` (or ``above`` it) to ``high``."""
@@ -161,9 +161,9 @@ def _bounded(
     return parse
 
 
-_SECONDS = _bounded(float, "a finite number more than 0", 0, above=True)
-_NOT_NEGATIVE = _bounded(float, "a finite number, 0 or more", 0)
-_RECORD_SIZE = _bounded(int, "1 to 65536", 1, 65536)
+_SECONDS = bounded_number(float, "a finite number more than 0", 0, above=True)
+_NOT_NEGATIVE = bounded_number(float, "a finite number, 0 or more", 0)
+_RECORD_SIZE = bounded_number(int, "1 to 65536", 1, 65536)
 
 
 def add_data_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
