@@ -6,8 +6,9 @@ idle in between, and on a virtual machine an idle CPU is halted and handed back 
 host: waking it costs tens of microseconds each time. Writing a limit to
 ``/dev/cpu_dma_latency`` asks the kernel to use only idle states that wake up within that
 many microseconds, for as long as the file stays open (the request ends when the process
-does, however it ends, or when a snapshot child forked meanwhile ends, if later). 0 leaves
-only polling: the lowest latency, at the price of CPUs that look busy (and use power) while
+does, however it ends: snapshot children close every inherited descriptor but their pipe
+as they start, and the read-model writer process is started without them). 0 leaves only
+polling: the lowest latency, at the price of CPUs that look busy (and use power) while
 idle. The request covers every CPU of the machine, not just the server's; writing to the
 device usually needs root.
 
