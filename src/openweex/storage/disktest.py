@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from openweex.storage.appendfile import AppendFile
-from openweex.storage.files import FsyncFn, datasync_function, write_all
+from openweex.storage.files import FsyncFn, datasync_function
 
 __all__ = ["DiskReport", "existing_dir", "measure_disk"]
 
 FILE_SIZE = 16 << 20  # the records go round in a file of this size, zero-filled first
-_CHUNK = 1 << 20
+_MAX_SIZE = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,20 +129,17 @@ def measure_disk(
     ``seconds``; before them one append after ``idle`` seconds without any (0: none). At
     least one append is measured. ``sync``, ``clock`` and ``sleep`` are for tests.
     """
-    if seconds <= 0 or rate < 0 or warmup < 0 or idle < 0 or not 0 < size <= _CHUNK:
+    if seconds <= 0 or rate < 0 or warmup < 0 or idle < 0 or not 0 < size <= _MAX_SIZE:
         raise ValueError("seconds must be > 0, rate, warmup and idle >= 0, size 1..1 MiB")
     if sync is None:
         sync = datasync_function()
     fd, name = tempfile.mkstemp(prefix=".disk-test-", suffix=".tmp", dir=directory)
+    os.close(fd)
     file: AppendFile | None = None
     try:
-        try:
-            for at in range(0, FILE_SIZE, _CHUNK):
-                write_all(fd, bytes(_CHUNK), at)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
         file = appends = AppendFile(name, 0)
+        appends.append(b"", zeros_until=FILE_SIZE)  # zero-filled as the journal's segments
+        os.fsync(appends.fd)
         record = b"\x5a" * size
 
         def append() -> float:
