@@ -13,6 +13,8 @@ S = "BTCUSDT_SPBL"
 BATCH = "/api/spot/v1/trade/batch-orders"
 HISTORY = "/api/spot/v1/trade/history"
 INFO = "/api/spot/v1/trade/orderInfo"
+CANCEL = "/api/spot/v1/trade/cancel-order"
+OPEN = "/api/spot/v1/trade/open-orders"
 DEPTH = "/api/spot/v1/market/depth"
 CANDLES = "/api/spot/v1/market/candles"
 ASSETS = "/api/spot/v1/account/assets"
@@ -182,6 +184,20 @@ async def test_client_order_id_rules(ex: InProc, coid: Any, code: str) -> None:
     user = await ex.new_user({"USDT": "1000"})
     body = limit_order("buy", "100", "0.01", clientOrderId=coid)
     assert await code_of(ex, user, "POST", ORDERS, body=body) == code
+
+
+@pytest.mark.parametrize("coid", ["a" * 41, " c-1", "c-1 ", "c/1", "héllo"])
+async def test_client_order_id_rules_hold_for_lookups_and_cancels(ex: InProc, coid: str) -> None:
+    """An order is looked up or cancelled by a clientOrderId that breaks the rule: 40305, as
+    when placing, and nothing journaled."""
+    user = await ex.new_user({"USDT": "1000"})
+    await ex.ok(user, "POST", ORDERS, body=limit_order("buy", "100", "0.01", clientOrderId="c-1"))
+    seq = ex.runtime.seq
+    assert await code_of(ex, user, "POST", INFO, body={"clientOrderId": coid}) == "40305"
+    cancel = {"symbol": S, "clientOrderId": coid}
+    assert await code_of(ex, user, "POST", CANCEL, body=cancel) == "40305"
+    assert ex.runtime.seq == seq
+    assert [o["clientOrderId"] for o in await ex.ok(user, "POST", OPEN, body={})] == ["c-1"]
 
 
 async def test_duplicate_client_order_id_leaves_the_first(ex: InProc) -> None:

@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl
 from openweex.domain import errors
 from openweex.domain.errors import Reject
 from openweex.domain.markets import Coin, Markets, Symbol
-from openweex.domain.values import parse_units
+from openweex.domain.values import parse_units, valid_client_oid
 
 
 class Rejected(Exception):
@@ -157,6 +157,15 @@ def opt_raw(params: Params, name: str) -> str | None:
     if value is None:
         return None
     return _text(name, value) or None
+
+
+def client_oid_param(params: Params) -> str:
+    """``clientOrderId`` as given ("" when absent or empty); 40305 when it breaks the rule
+    (1 to 40 characters of ``[A-Za-z0-9_-]``, spaces included: it is never trimmed)."""
+    coid = opt_raw(params, "clientOrderId") or ""
+    if coid and not valid_client_oid(coid):
+        raise fail(errors.CLIENT_OID_INVALID)
+    return coid
 
 
 def opt_list(params: Params, name: str, required: bool = True) -> list[Any] | None:

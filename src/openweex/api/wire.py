@@ -213,9 +213,10 @@ def currency_json(coin: Coin) -> dict[str, Any]:
 
 
 def ticker_json(
-    markets: Markets, sym: Symbol, t: Ticker, best: tuple[int, int, int, int]
+    markets: Markets, sym: Symbol, t: Ticker, best: tuple[int, int, int, int], open_utc0: int
 ) -> dict[str, Any]:
-    """The contract's ticker fields, plus best bid/ask (``buyOne``/``sellOne``, sizes)."""
+    """The contract's ticker fields, plus best bid/ask (``buyOne``/``sellOne``, sizes) and
+    ``openUtc0``, the price at 00:00 UTC today (ticks)."""
     ps, qs = sym.price_scale, sym.quantity_scale
     qscale = markets.coins[sym.quote].scale
     bid, bid_sz, ask, ask_sz = best
@@ -230,7 +231,7 @@ def ticker_json(
         if "USDT" in markets.coins
         else "0",
         "ts": str(t.ts),
-        "openUtc0": format_units(t.open24h, ps),
+        "openUtc0": format_units(open_utc0, ps),
         "buyOne": format_units(bid, ps),
         "bidSz": format_units(bid_sz, qs),
         "sellOne": format_units(ask, ps),

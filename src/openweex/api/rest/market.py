@@ -51,30 +51,33 @@ def _best(ctx: Ctx, sym: Symbol) -> tuple[int, int, int, int]:
     return bid, book.volume(Side.BUY, bid), ask, book.volume(Side.SELL, ask)
 
 
+DAY_MS = 86_400_000
+
+
+def _ticker(ctx: Ctx, sym: Symbol) -> dict[str, Any]:
+    """The ticker of ``sym`` now, with the price at 00:00 UTC today as ``openUtc0``: the
+    open of today's first trade, or the last price when there was none yet today."""
+    md = ctx.api.runtime.exchange.market
+    t = md.ticker(sym.symbol, ctx.now)
+    today = md.candles(sym.symbol, "1d", after=ctx.now - ctx.now % DAY_MS, limit=1)
+    open_utc0 = today[0].open if today else t.close
+    return wire.ticker_json(ctx.api.markets, sym, t, _best(ctx, sym), open_utc0)
+
+
 @route("GET", "/api/spot/v1/market/ticker", params=(("symbol", S, True),))
 async def ticker(ctx: Ctx) -> Any:
     """24h rolling ticker of one symbol."""
-    m = ctx.api.markets
-    sym = symbol_param(ctx.params, m)
-
-    def build() -> dict[str, Any]:
-        t = ctx.api.runtime.exchange.market.ticker(sym.symbol, ctx.now)
-        return wire.ticker_json(m, sym, t, _best(ctx, sym))
-
-    # the 24h window moves by the minute; only ``ts`` changes within one
-    view: dict[str, Any] = _view(ctx, ("ticker", sym.symbol, ctx.now // 60_000), build)
+    sym = symbol_param(ctx.params, ctx.api.markets)
+    # the 24h window (and the day) move by the minute; only ``ts`` changes within one
+    key = ("ticker", sym.symbol, ctx.now // 60_000)
+    view: dict[str, Any] = _view(ctx, key, lambda: _ticker(ctx, sym))
     return {**view, "ts": str(ctx.now)}
 
 
 @route("GET", "/api/spot/v1/market/tickers")
 async def tickers(ctx: Ctx) -> Any:
     """24h rolling tickers of every symbol."""
-    m = ctx.api.markets
-    md = ctx.api.runtime.exchange.market
-    return [
-        wire.ticker_json(m, s, md.ticker(s.symbol, ctx.now), _best(ctx, s))
-        for s in m.symbols.values()
-    ]
+    return [_ticker(ctx, s) for s in ctx.api.markets.symbols.values()]
 
 
 @route("GET", "/api/spot/v1/market/fills", params=(("symbol", S, True), ("limit", S, False)))
@@ -83,7 +86,8 @@ async def recent_fills(ctx: Ctx) -> Any:
     sym = symbol_param(ctx.params, ctx.api.markets)
     limit = limit_param(ctx.params, 100, 500)
     tape = ctx.api.runtime.exchange.market.recent_trades(sym.symbol, limit)
-    return [wire.trade_json(sym, t) for t in tape]
+    horizon = ctx.now - HISTORY_MS  # nothing older than 90 days
+    return [wire.trade_json(sym, t) for t in tape if t.ts >= horizon]
 
 
 @route(
@@ -114,6 +118,10 @@ async def candles(ctx: Ctx) -> Any:
     if before is not None and before < ctx.now - HISTORY_MS:
         raise fail(errors.HISTORY_TOO_OLD)
     limit = limit_param(ctx.params, 100, 1000)
+    # Nothing older than 90 days: the horizon rounded up to the minute, so that a cached
+    # view (one per start bound) is right for as long as it may be served.
+    horizon = -(-(ctx.now - HISTORY_MS) // 60_000) * 60_000
+    after = horizon if after is None else max(after, horizon)
 
     def build() -> Fragment:
         md = ctx.api.runtime.exchange.market

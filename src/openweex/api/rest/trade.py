@@ -12,10 +12,10 @@ from openweex.api.params import (
     HISTORY_MS,
     Params,
     Rejected,
+    client_oid_param,
     fail,
     id_param,
     opt_list,
-    opt_raw,
     opt_str,
     req_str,
     symbol_param,
@@ -34,7 +34,6 @@ from openweex.domain.values import (
     Force,
     OrderType,
     Side,
-    valid_client_oid,
 )
 from openweex.engine.amounts import notional
 from openweex.engine.trading import OrderAck
@@ -70,9 +69,7 @@ def parse_order(p: Params, sym: Symbol, uid: int, coins_scale: int) -> PlaceOrde
         force, price = f, units_param(p, "price", sym.price_scale)
     scale = coins_scale if otype is OrderType.MARKET and side is Side.BUY else sym.quantity_scale
     qty = units_param(p, "quantity", scale)
-    coid = opt_raw(p, "clientOrderId") or ""
-    if coid and not valid_client_oid(coid):
-        raise fail(errors.CLIENT_OID_INVALID)
+    coid = client_oid_param(p)
     return PlaceOrder(0, uid, sym.symbol, side, otype, force, price, qty, coid)
 
 
@@ -182,7 +179,7 @@ async def cancel_order(ctx: Ctx) -> Any:
     """Cancel one order by orderId (or clientOrderId); returns the orderId."""
     sym = symbol_param(ctx.params, ctx.api.markets)
     oid = id_param(ctx.params, "orderId")
-    coid = opt_raw(ctx.params, "clientOrderId") or ""
+    coid = client_oid_param(ctx.params)
     if not oid and not coid:
         raise fail(errors.ORDER_ID_REQUIRED)
     result, _ = await ctx.api.runtime.submit(CancelOrder(0, ctx.uid, sym.symbol, oid or 0, coid))
@@ -221,7 +218,7 @@ async def order_info(ctx: Ctx) -> Any:
     m = ctx.api.markets
     sym = symbol_param(ctx.params, m) if opt_str(ctx.params, "symbol") else None
     oid = id_param(ctx.params, "orderId")
-    coid = opt_raw(ctx.params, "clientOrderId") or ""
+    coid = client_oid_param(ctx.params)
     if not oid and not coid:
         raise fail(errors.ORDER_ID_REQUIRED)
     row = ctx.api.runtime.store.get_order(ctx.uid, oid or 0, coid)
