@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from tests.support.server import ServerProcess
 from tests.ws.support import PRIVATE, RestUser, WsClient
@@ -53,6 +54,22 @@ async def test_bad_requests_get_an_error_and_the_connection_stays(
         reply = await c.reply()
         assert reply["id"] == 0 and reply["code"] == code and reply["msg"], reply
         assert await c.request("PING") == {"id": 0, "code": 0, "msg": "PONG"}
+    finally:
+        await c.close()
+
+
+async def test_a_message_over_1_mib_closes_the_connection_with_1009(
+    ws_server: ServerProcess,
+) -> None:
+    """1 MiB is read and answered (an error reply); one byte more closes with 1009."""
+    c = await WsClient.open(ws_server.ws_url)
+    try:
+        await c.send("x" * (1 << 20))
+        assert (await c.reply())["code"] == 1
+        await c.send("x" * ((1 << 20) + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            await c.reply()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
     finally:
         await c.close()
 
