@@ -268,6 +268,27 @@ async def test_batch_limits(ex: InProc) -> None:
     ]
 
 
+async def test_batch_failures_follow_the_request_order(ex: InProc) -> None:
+    """Items refused by the engine and items that do not parse, listed as they were sent."""
+    user = await ex.new_user({"USDT": "1000"})
+    items = [
+        limit_order("buy", "100", "0.01", clientOrderId="placed"),
+        limit_order("buy", "100", "100", clientOrderId="too-big"),  # 10,000 USDT: 43012
+        limit_order("buy", "100", "0.001x", clientOrderId="bad-qty"),  # 40017
+        limit_order("buy", "100", "0.01", clientOrderId="placed"),  # 43118
+        "junk",  # 40409
+        limit_order("buy", "100", "0.01", clientOrderId="placed-2"),
+    ]
+    r = await ex.ok(user, "POST", BATCH, body={"symbol": S, "orderList": items})
+    assert [o["clientOrderId"] for o in r["resultList"]] == ["placed", "placed-2"]
+    assert [(f["clientOrderId"], f["errorCode"]) for f in r["failure"]] == [
+        ("too-big", "43012"),
+        ("bad-qty", "40017"),
+        ("placed", "43118"),
+        ("", "40409"),
+    ]
+
+
 async def test_wrong_shapes_are_40409(ex: InProc) -> None:
     user = await ex.new_user({"USDT": "1000"})
     for field, value in (("price", [1]), ("side", {"x": 1}), ("quantity", True), ("symbol", [S])):

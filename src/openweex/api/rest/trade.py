@@ -101,7 +101,8 @@ async def batch_orders(ctx: Ctx) -> Any:
     """Place up to 50 orders of one symbol; each succeeds or fails on its own.
 
     An item that does not parse is reported in ``failure`` like an item the engine rejects;
-    the others are still placed, in order.
+    the others are still placed, in order. ``failure`` lists the failed items in the order
+    of the request, whichever refused them.
     """
     m = ctx.api.markets
     sym = symbol_param(ctx.params, m)
@@ -110,28 +111,29 @@ async def batch_orders(ctx: Ctx) -> Any:
     if len(items) > MAX_BATCH:
         raise fail(errors.BATCH_TOO_LARGE)
     orders: list[PlaceOrder] = []
-    failed: list[dict[str, Any]] = []
-    for item in items:
+    at: list[int] = []  # each order's place in the request
+    failed: dict[int, dict[str, Any]] = {}
+    for i, item in enumerate(items):
         try:
             if not isinstance(item, dict):
                 raise fail(errors.WRONG_FORMAT, "orderList items must be objects")
             orders.append(_order(ctx, item, sym))
+            at.append(i)
         except Rejected as exc:
-            failed.append(_failure(item, exc.reject))
-    if not orders:
-        return {"resultList": [], "failure": failed}
-    result, _ = await ctx.api.runtime.submit(PlaceBatch(0, ctx.uid, tuple(orders)))
-    if isinstance(result, Reject):
-        return result
-    assert isinstance(result, tuple)
+            failed[i] = _failure(item, exc.reject)
     ok: list[dict[str, Any]] = []
-    for order, r in zip(orders, result, strict=True):
-        if isinstance(r, OrderAck):
-            ok.append(_ack(r))
-        else:
-            assert isinstance(r, Reject)
-            failed.append(_failure({"clientOrderId": order.client_oid}, r))
-    return {"resultList": ok, "failure": failed}
+    if orders:
+        result, _ = await ctx.api.runtime.submit(PlaceBatch(0, ctx.uid, tuple(orders)))
+        if isinstance(result, Reject):
+            return result
+        assert isinstance(result, tuple)
+        for i, order, r in zip(at, orders, result, strict=True):
+            if isinstance(r, OrderAck):
+                ok.append(_ack(r))
+            else:
+                assert isinstance(r, Reject)
+                failed[i] = _failure({"clientOrderId": order.client_oid}, r)
+    return {"resultList": ok, "failure": [failed[i] for i in sorted(failed)]}
 
 
 def _order(ctx: Ctx, p: Params, sym: Symbol) -> PlaceOrder:
