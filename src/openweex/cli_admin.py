@@ -74,7 +74,7 @@ def add_admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p = asub.add_parser("create-account", help="open an account")
     p.set_defaults(func=lambda a: admin_call(a, "POST", "/accounts", {}))
     p = asub.add_parser("create-key", help="issue an API key for a user")
-    p.add_argument("--uid", type=int, required=True, help="the user's id")
+    p.add_argument("--uid", type=_UID, required=True, help="the user's id")
     p.add_argument("--passphrase", required=True, help="the key's passphrase (ACCESS-PASSPHRASE)")
     p.add_argument(
         "--permissions",
@@ -88,7 +88,7 @@ def add_admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.set_defaults(func=_create_key)
     for name, path in (("deposit", "/deposits"), ("withdraw", "/withdrawals")):
         p = asub.add_parser(name, help=f"{name} funds")
-        p.add_argument("--uid", type=int, required=True, help="the user's id")
+        p.add_argument("--uid", type=_UID, required=True, help="the user's id")
         p.add_argument("--coin", required=True, help="e.g. USDT")
         p.add_argument("--amount", required=True, help="a decimal amount, e.g. 1000.5")
         p.set_defaults(
@@ -97,7 +97,7 @@ def add_admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
             )
         )
     p = asub.add_parser("transfer", help="move funds between SPOT and another account type")
-    p.add_argument("--uid", type=int, required=True, help="the user's id")
+    p.add_argument("--uid", type=_UID, required=True, help="the user's id")
     p.add_argument("--coin", required=True, help="e.g. USDT")
     p.add_argument("--amount", required=True, help="a decimal amount, e.g. 1000.5")
     p.add_argument("--from-type", required=True, help="SPOT or another account type")
@@ -118,12 +118,12 @@ def add_admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     for name in ("freeze", "unfreeze"):
         p = asub.add_parser(name, help=f"{name} a user")
-        p.add_argument("--uid", type=int, required=True, help="the user's id")
+        p.add_argument("--uid", type=_PATH_UID, required=True, help="the user's id")
         p.set_defaults(
             func=lambda a, name=name: admin_call(a, "POST", f"/accounts/{a.uid:d}/{name}", {})
         )
     p = asub.add_parser("account", help="show an account")
-    p.add_argument("--uid", type=int, required=True, help="the user's id")
+    p.add_argument("--uid", type=_PATH_UID, required=True, help="the user's id")
     p.set_defaults(func=lambda a: admin_call(a, "GET", f"/accounts/{a.uid:d}", {}))
     for p in asub.choices.values():
         _admin_common(p)
@@ -161,13 +161,21 @@ def bounded_number(
     return parse
 
 
+# The uids the server accepts: in a JSON body, 0 to 2**63 - 1 (api.params.opt_int); in a
+# path (/accounts/{uid}), 1 to 18 digits (api.app's {name:int}). Beyond them it answers
+# "must be a whole number" or "Request path not found", which would not say what is wrong.
+UID_MAX = 2**63 - 1
+PATH_UID_MAX = 10**18 - 1
+_UID = bounded_number(int, f"a uid from 0 to {UID_MAX}", 0, UID_MAX)
+_PATH_UID = bounded_number(int, f"a uid from 0 to {PATH_UID_MAX}", 0, PATH_UID_MAX)
+
 _SECONDS = bounded_number(float, "a finite number more than 0", 0, above=True)
 _NOT_NEGATIVE = bounded_number(float, "a finite number, 0 or more", 0)
 _RECORD_SIZE = bounded_number(int, "1 to 65536", 1, 65536)
 
 
 def add_data_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from openweex import datadir
+    from openweex import datadir, datareset
 
     data = sub.add_parser("data", help="inspect and maintain a data directory (server stopped)")
     dsub = data.add_subparsers(dest="data_command", required=True)
@@ -175,9 +183,11 @@ def add_data_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=datadir.cmd_check)
     p = dsub.add_parser("snapshot", help="recover the state and write a snapshot")
     p.set_defaults(func=datadir.cmd_snapshot)
-    p = dsub.add_parser("reset", help="delete everything but the admin token")
+    p = dsub.add_parser(
+        "reset", help="delete the exchange state (keeps the admin token; refuses other files)"
+    )
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.set_defaults(func=datadir.cmd_reset)
+    p.set_defaults(func=datareset.cmd_reset)
     p = dsub.add_parser("export", help="write the whole exchange state to one file")
     p.add_argument("file", type=Path, help="the state file to write")
     p.set_defaults(func=datadir.cmd_export)

@@ -1,6 +1,9 @@
 """Offline operations on a data directory: check, snapshot, reset, export, import.
 
-Run them while the server is stopped (the journal lock refuses a second opener).
+Run them while the server is stopped: each of them takes the journal's lock
+(``journal/LOCK``, which a running server holds) and refuses a directory whose lock is held,
+with exit status 2 and nothing changed. A data directory path that is not a directory, or a
+file that cannot be read or written, is one line on stderr and exit status 2 as well.
 
 * ``check`` is read-only: it validates every journal frame and every snapshot file, replays
   the journal from the start of history (or from the oldest usable snapshot when older
@@ -10,6 +13,10 @@ Run them while the server is stopped (the journal lock refuses a second opener).
   well, 1 when a problem was found, 2 when the directory could not be checked.
 * ``snapshot`` recovers the state (as a start would: torn tail cut, read models caught up)
   and writes a snapshot.
+* ``reset`` deletes the state openweex keeps in the directory (:func:`reset_plan` lists it:
+  journal segments and lock, snapshots, read models, ``markets.toml`` and the temporary
+  files of their writers) and keeps ``admin-token``. It deletes nothing when the directory
+  holds anything else: files of another program are never openweex's to delete.
 * ``export`` writes the whole exchange state (accounts, balances, API keys, open orders,
   market data) plus the history read models (orders, fills, bills, transfers) into one JSON
   file, with the journal seq it is taken at.
@@ -18,13 +25,15 @@ Run them while the server is stopped (the journal lock refuses a second opener).
   with applied seq ``N``, and the journal starts empty at seq ``N + 1`` (an empty first
   segment named for ``N + 1``). The result has the export's ``state_hash``, which is checked
   by opening the directory afterwards.
+
+``disk`` (:func:`cmd_disk`) only measures the disk under the directory and touches no state.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
+import os
 import sqlite3
 import sys
 import time
@@ -32,14 +41,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from openweex.domain.markets import Markets
 from openweex.domain.orders import Status
 from openweex.engine.exchange import Exchange
 from openweex.recovery import RecoveryError, exchange_from, replay
 from openweex.storage import codec
-from openweex.storage.journal import Journal, JournalCorrupt, JournalError
+from openweex.storage.files import atomic_write
+from openweex.storage.journal import (
+    JOURNAL_DIRNAME,
+    Journal,
+    JournalCorrupt,
+    JournalError,
+    lock_journal,
+)
 from openweex.storage.snapshots import SnapshotStore
 
 if TYPE_CHECKING:
@@ -47,7 +63,9 @@ if TYPE_CHECKING:
 
 EXPORT_FORMAT = "openweex-export"
 EXPORT_VERSION = 1
-READ_MODELS_FILE = "history.sqlite3"
+READ_MODELS_FILE = "history.sqlite3"  # as runtime.READ_MODELS_FILE
+MARKETS_FILE = "markets.toml"  # as cli.MARKETS_FILE
+TOKEN_FILE = "admin-token"  # as server.TOKEN_FILE
 
 
 def _markets(args: argparse.Namespace) -> Markets:
@@ -55,6 +73,50 @@ def _markets(args: argparse.Namespace) -> Markets:
     from openweex.cli import choose_markets
 
     return choose_markets(getattr(args, "config", None), args.data_dir).markets
+
+
+def fail(message: str) -> NoReturn:
+    """``openweex: message`` on stderr, and exit status 2."""
+    print(f"openweex: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def need_dir(data_dir: Path) -> None:
+    """Exit (status 2, one line) unless ``data_dir`` is a directory."""
+    if not data_dir.is_dir():
+        there = os.path.lexists(data_dir)
+        fail(f"{data_dir} is not a directory" if there else f"no data directory at {data_dir}")
+
+
+def in_use(doing: str, data_dir: Path, unchanged: str) -> NoReturn:
+    fail(
+        f"cannot {doing} {data_dir}: it is in use (its journal's LOCK is held by a running "
+        f"server or another openweex command); stop that first ({unchanged})"
+    )
+
+
+@contextmanager
+def journal_locked(data_dir: Path, doing: str, unchanged: str) -> Iterator[None]:
+    """Hold ``data_dir``'s journal lock, the one a server holds while it runs, for the block.
+
+    When it is held (a server, or another command, has the directory open) this exits with
+    status 2, saying so. A directory without a journal has no lock to take: no server has it
+    open. ``doing`` and ``unchanged`` complete the message ("reset", "nothing was deleted").
+    """
+    jdir = data_dir / JOURNAL_DIRNAME
+    if not jdir.is_dir():
+        yield
+        return
+    try:
+        fd = lock_journal(jdir)
+    except JournalError:
+        in_use(doing, data_dir, unchanged)
+    except OSError as exc:
+        fail(f"cannot {doing} {data_dir}: {exc}")
+    try:
+        yield
+    finally:
+        os.close(fd)
 
 
 @contextmanager
@@ -65,14 +127,11 @@ def opened(data_dir: Path, markets: Markets) -> Iterator[Runtime]:
     """
     from openweex.runtime import Runtime
 
-    if not data_dir.exists():
-        print(f"openweex: no data directory at {data_dir}", file=sys.stderr)
-        raise SystemExit(2)
+    need_dir(data_dir)
     try:
         rt = Runtime.open(data_dir, markets)
-    except (JournalError, RecoveryError) as exc:
-        print(f"openweex: cannot open {data_dir}: {exc}", file=sys.stderr)
-        raise SystemExit(2) from exc
+    except (JournalError, RecoveryError, OSError, sqlite3.Error) as exc:
+        fail(f"cannot open {data_dir}: {exc}")
     try:
         yield rt
     finally:
@@ -232,12 +291,10 @@ def _compare_open_orders(db: sqlite3.Connection, exchange: Exchange, report: Che
 
 def cmd_check(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir
-    if not data_dir.exists():
-        print(f"openweex: no data directory at {data_dir}", file=sys.stderr)
-        return 2
+    need_dir(data_dir)
     try:
         report = check_data_dir(data_dir, _markets(args))
-    except (JournalError, RecoveryError, OSError) as exc:
+    except (JournalError, RecoveryError, OSError, sqlite3.Error) as exc:
         print(f"openweex: cannot check {data_dir}: {exc}", file=sys.stderr)
         return 2
     for line in report.lines:
@@ -249,7 +306,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-# --------------------------------------------------------------------------- snapshot, reset
+# --------------------------------------------------------------------------- snapshot
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
@@ -265,36 +322,15 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_reset(args: argparse.Namespace) -> int:
-    d: Path = args.data_dir
-    if not d.exists():
-        print(f"nothing to reset at {d}")
-        return 0
-    if not args.yes:
-        if not sys.stdin.isatty():
-            print("openweex: refusing to reset without --yes (no terminal to ask)", file=sys.stderr)
-            return 1
-        answer = input(f"Delete everything in {d}? Type 'yes' to confirm: ")
-        if answer.strip().lower() != "yes":
-            print("aborted")
-            return 1
-    for child in d.iterdir():
-        if child.name == "admin-token":  # (markets.toml goes: it describes the state's units)
-            continue
-        if child.is_dir():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
-    print(f"reset {d}")
-    return 0
-
-
 # --------------------------------------------------------------------------- export, import
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from openweex.cli import choose_markets
 
+    out: Path = args.file
+    need_dir(args.data_dir)
+    _check_writable(out)  # before the recovery, which may take a while
     choice = choose_markets(args.config, args.data_dir)
     with opened(args.data_dir, choice.markets) as rt:
         doc = {
@@ -306,9 +342,26 @@ def cmd_export(args: argparse.Namespace) -> int:
             "history": rt.store.export_rows(),
             "markets": choice.text,  # the configuration the state needs (TOML)
         }
-    args.file.write_text(json.dumps(doc, separators=(",", ":")))
-    print(f"exported seq {doc['seq']} to {args.file} (state hash {doc['state_hash']})")
+    try:  # all or nothing: an export cut short never looks like a whole one
+        atomic_write(out, json.dumps(doc, separators=(",", ":")).encode())
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
+    print(f"exported seq {doc['seq']} to {out} (state hash {doc['state_hash']})")
     return 0
+
+
+def _check_writable(path: Path) -> None:
+    """Exit (status 2, one line) when ``path`` cannot be a file written by this process."""
+    folder = path.parent
+    if path.is_dir():
+        fail(f"cannot write {path}: it is a directory")
+    if not folder.is_dir():
+        missing = not os.path.lexists(folder)
+        fail(
+            f"cannot write {path}: {folder} {'does not exist' if missing else 'is not a directory'}"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        fail(f"cannot write {path}: no permission to create files in {folder}")
 
 
 def _is_empty(d: Path, markets: Markets) -> bool:
@@ -326,17 +379,44 @@ def _is_empty(d: Path, markets: Markets) -> bool:
         store.close()
 
 
+def _read_export(path: Path) -> dict[str, Any]:
+    """The document of export file ``path``; exits with a message when it is not one."""
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        fail(f"cannot read {path}: {reason}")
+    if not (
+        isinstance(doc, dict)
+        and doc.get("format") == EXPORT_FORMAT
+        and doc.get("version") == EXPORT_VERSION
+        and type(doc.get("seq")) is int
+        and doc["seq"] >= 0
+        and isinstance(doc.get("state"), dict)
+        and isinstance(doc.get("history"), dict)
+        and isinstance(doc.get("state_hash"), str)
+    ):
+        raise SystemExit(f"openweex: {path} is not an openweex export file")
+    return doc
+
+
+def _open_empty(d: Path, markets: Markets) -> None:
+    """Exit unless ``d`` is an empty (or no) data directory that nothing has open."""
+    if os.path.lexists(d) and not d.is_dir():
+        fail(f"{d} is not a directory")
+    if not d.is_dir():
+        return
+    with journal_locked(d, "import into", "nothing was written"):
+        empty = _is_empty(d, markets)
+    if not empty:
+        raise SystemExit(f"openweex: {d} is not empty (reset it first)")
+
+
 def cmd_import(args: argparse.Namespace) -> int:
+    from openweex.cli import choose_markets, markets_of, remember_markets
     from openweex.runtime import open_store
 
-    try:
-        doc = json.loads(args.file.read_text())
-    except (OSError, ValueError) as exc:
-        raise SystemExit(f"openweex: cannot read {args.file}: {exc}") from exc
-    if doc.get("format") != EXPORT_FORMAT or doc.get("version") != EXPORT_VERSION:
-        raise SystemExit("openweex: not an openweex export file")
-    from openweex.cli import choose_markets, markets_of, remember_markets
-
+    doc = _read_export(args.file)
     d: Path = args.data_dir
     carried = doc.get("markets")
     if args.config is None and isinstance(carried, str):  # the exported directory's markets
@@ -344,13 +424,24 @@ def cmd_import(args: argparse.Namespace) -> int:
     else:
         choice = choose_markets(args.config, d)
     markets = choice.markets
-    if d.exists() and not _is_empty(d, markets):
-        raise SystemExit(f"openweex: {d} is not empty (reset it first)")
-    seq, state = int(doc["seq"]), doc["state"]
-    if Exchange.from_state(markets, state).state_hash() != doc["state_hash"]:
+    _open_empty(d, markets)
+    seq, state = doc["seq"], doc["state"]
+    try:
+        reproduced = Exchange.from_state(markets, state).state_hash() == doc["state_hash"]
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise SystemExit(
+            f"openweex: {args.file} holds a state that cannot be read: {exc!r}"
+        ) from None
+    if not reproduced:
         raise SystemExit("openweex: the export file does not reproduce its state hash")
-    d.mkdir(parents=True, exist_ok=True)
-    with Journal.open(d) as journal:
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        journal = Journal.open(d)
+    except JournalError:  # a server started on it since _open_empty
+        in_use("import into", d, "nothing was written")
+    except OSError as exc:
+        fail(f"cannot import into {d}: {exc}")
+    with journal:
         if seq > 0:
             journal.begin_at(seq + 1)  # the journal continues after the imported state
             SnapshotStore(d).save(seq, codec.encode_state(state))
@@ -374,6 +465,13 @@ def cmd_disk(args: argparse.Namespace) -> int:
     """How long the data directory's disk takes to make an append durable."""
     from openweex.storage.disktest import existing_dir, measure_disk
 
+    first = args.data_dir  # the path or its nearest ancestor that is there
+    while not os.path.lexists(first) and first.parent != first:
+        first = first.parent
+    if os.path.lexists(first) and not first.is_dir():
+        if first == args.data_dir:
+            fail(f"{first} is not a directory")
+        fail(f"{args.data_dir} cannot be made: {first} is not a directory")
     target = existing_dir(args.data_dir)
     if target != args.data_dir.absolute():
         print(

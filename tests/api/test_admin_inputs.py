@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from openweex.cli import main
+from openweex.cli_admin import PATH_UID_MAX, UID_MAX
 from tests.support.server import ServerProcess, User
 from tests.support.signing import SignedClient
 
@@ -205,24 +207,22 @@ def test_cli_uid_cannot_change_the_url(
     assert code == 0 and info["uid"] == uid and info["frozen"] is False
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["create-key", "--passphrase", "p"],
-        ["deposit", "--coin", "USDT", "--amount", "1"],
-        ["withdraw", "--coin", "USDT", "--amount", "1"],
-        ["transfer", "--coin", "USDT", "--amount", "1", "--from-type", "SPOT", "--to-type", "X"],
-        ["freeze"],
-        ["unfreeze"],
-        ["account"],
-    ],
-)
+BODY_UID_COMMANDS = [
+    ["create-key", "--passphrase", "p"],
+    ["deposit", "--coin", "USDT", "--amount", "1"],
+    ["withdraw", "--coin", "USDT", "--amount", "1"],
+    ["transfer", "--coin", "USDT", "--amount", "1", "--from-type", "SPOT", "--to-type", "X"],
+]
+PATH_UID_COMMANDS = [["freeze"], ["unfreeze"], ["account"]]
+
+
+@pytest.mark.parametrize("args", BODY_UID_COMMANDS + PATH_UID_COMMANDS)
 @pytest.mark.parametrize("uid", ["abc", "1/unfreeze?", "1.5", ""])
 def test_cli_uid_must_be_a_number(
     live: ServerProcess, capsys: pytest.CaptureFixture[str], args: list[str], uid: str
 ) -> None:
     code, err = cli(capsys, live, *args, "--uid", uid)
-    assert code == 2 and "--uid" in err and "invalid int value" in err, err
+    assert code == 2 and "--uid" in err and "not a whole number" in err, err
 
 
 def test_cli_uid_sent_as_a_number(live: ServerProcess, capsys: pytest.CaptureFixture[str]) -> None:
@@ -236,3 +236,40 @@ def test_cli_uid_sent_as_a_number(live: ServerProcess, capsys: pytest.CaptureFix
     move = ["--coin", "USDT", "--amount", "1", "--from-type", "SPOT", "--to-type", "CONTRACT"]
     code, rec = cli(capsys, live, "transfer", "--uid", uid, *move)
     assert code == 0 and rec["amount"] == "1"
+
+
+@pytest.mark.parametrize("args", BODY_UID_COMMANDS + PATH_UID_COMMANDS)
+@pytest.mark.parametrize("uid", ["-5", "-1", "99999999999999999999", "1" + "0" * 30])
+def test_cli_uid_out_of_range_is_refused_before_any_request(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: list[str], uid: str
+) -> None:
+    def no_request(*_: Any, **__: Any) -> Any:
+        raise AssertionError("a request was sent")
+
+    monkeypatch.setattr(httpx, "request", no_request)
+    argv = ["admin", *args, "--uid", uid, "--url", "http://127.0.0.1:9", "--admin-token", "t"]
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    err = capsys.readouterr().err
+    top = PATH_UID_MAX if args in PATH_UID_COMMANDS else UID_MAX
+    assert done.value.code == 2, err
+    assert f"argument --uid: must be a uid from 0 to {top}: '{uid}'" in err, err
+
+
+def test_cli_uid_range_is_the_servers(
+    live: ServerProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the largest uid the CLI lets through reaches the server, which looks the account up
+    deposit = ["deposit", "--coin", "USDT", "--amount", "1"]
+    code, err = cli(capsys, live, *deposit, "--uid", str(UID_MAX))
+    assert code == 1 and "error 40040" in err, err
+    for name in ("freeze", "unfreeze", "account"):
+        code, err = cli(capsys, live, name, "--uid", str(PATH_UID_MAX))
+        assert code == 1 and "error 40040" in err, err
+    # one more, which the CLI refuses, the server refuses too
+    body = {"uid": UID_MAX + 1, "coin": "USDT", "amount": "1"}
+    assert post(live, "/deposits", body)["code"] == "40017"
+    assert post(live, f"/accounts/{PATH_UID_MAX + 1}/freeze", {})["code"] == "40404"
+    for args, top in ((deposit, UID_MAX), (["freeze"], PATH_UID_MAX)):
+        code, err = cli(capsys, live, *args, "--uid", str(top + 1))
+        assert code == 2 and "must be a uid from 0 to" in err, err

@@ -263,7 +263,10 @@ def _list_segments(jdir: Path) -> list[tuple[int, Path]]:
     return found
 
 
-def _lock(jdir: Path) -> int:
+def lock_journal(jdir: Path) -> int:
+    """Take the lock of journal directory ``jdir`` (its ``LOCK`` file, created if needed),
+    the one every opener of the journal holds while it has it open; returns its descriptor
+    (closing it releases the lock). :class:`JournalError` when another process holds it."""
     fd = os.open(jdir / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -364,7 +367,7 @@ class Journal:
                 return cls(jdir, [], opts, None, None)
             jdir.mkdir(parents=True)
             fsync_dir(jdir.parent, fsync=fsync)
-        lock_fd = _lock(jdir)
+        lock_fd = lock_journal(jdir)
         try:
             segments, torn = _scan_all(jdir, opts, verify)
         except BaseException:
