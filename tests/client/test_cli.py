@@ -130,7 +130,9 @@ def test_partial_credentials_are_a_usage_error(
     assert "together" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("url", ["127.0.0.1:8080", "foo://x", "ws://127.0.0.1:8080"])
+@pytest.mark.parametrize(
+    "url", ["127.0.0.1:8080", "foo://x", "ws://127.0.0.1:8080", "http://", "http://host:port"]
+)
 def test_a_url_that_is_not_http_is_a_usage_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str
 ) -> None:
@@ -138,7 +140,7 @@ def test_a_url_that_is_not_http_is_a_usage_error(
         monkeypatch.delenv(name, raising=False)
     args = _parser().parse_args(["client", "time", "--url", url])
     assert args.func(args) == cli.USAGE
-    assert "--url must start with http:// or https://" in capsys.readouterr().err
+    assert "--url must be an http:// or https:// URL with a host" in capsys.readouterr().err
 
 
 def test_bad_arguments_exit_2_without_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:

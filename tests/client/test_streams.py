@@ -28,6 +28,7 @@ from openweex.client import (
     Stream,
     StreamError,
     StreamEvent,
+    StreamRetry,
     TransportError,
     book_ticker_channel,
     deals_channel,
@@ -236,6 +237,71 @@ async def test_stream_gives_up_after_max_reconnects() -> None:
     )
     with pytest.raises(TransportError, match="3 failures"):
         await _take(stream, 1)
+
+
+def _free_ws_url() -> str:
+    """A loopback WebSocket URL where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"ws://127.0.0.1:{port}/ws"
+
+
+class GiveUp(Exception):
+    pass
+
+
+async def test_on_retry_is_told_of_each_failed_attempt_and_may_give_up() -> None:
+    retries: list[StreamRetry] = []
+
+    def on_retry(retry: StreamRetry) -> None:
+        retries.append(retry)
+        if retry.failures == 3:
+            raise GiveUp("enough")
+
+    stream = public_stream(
+        [deals_channel("BTCUSDT")],
+        ws_url=_free_ws_url(),
+        reconnect_initial=0.01,
+        on_retry=on_retry,
+    )
+    with pytest.raises(GiveUp, match="enough"):
+        async with asyncio.timeout(5), stream:
+            pass
+    assert [r.failures for r in retries] == [1, 2, 3]
+    assert all(r.connections == 0 and not r.dropped for r in retries)
+    assert all(isinstance(r.error, OSError) for r in retries)
+    assert 0.01 <= retries[0].delay <= 0.011 and 0.02 <= retries[1].delay <= 0.022
+    with pytest.raises(GiveUp):  # a stream that failed keeps failing
+        await anext(stream)
+
+
+async def test_on_retry_tells_a_lost_connection_from_a_failed_one() -> None:
+    async def script(server: WsServer, ws: ServerConnection, number: int, method: str) -> None:
+        if method != "SUBSCRIPTION":
+            return
+        if number == 1:
+            await _ack(ws, code=17, msg="the server is shutting down")
+            await ws.close()  # the first reconnect is refused
+            return
+        await _ack(ws)
+        await ws.send(golden.WS_PUBLIC_DEALS)
+        if number == 0:
+            await ws.close()  # the subscribed connection is lost
+
+    retries: list[StreamRetry] = []
+    async with (
+        ws_server(script) as (_server, url),
+        public_stream(
+            [deals_channel("BTCUSDT")], ws_url=url, reconnect_initial=0.01, on_retry=retries.append
+        ) as stream,
+    ):
+        await _take(stream, 2)
+    assert [(r.failures, r.connections, r.dropped) for r in retries] == [
+        (1, 1, True),
+        (2, 1, False),
+    ]
+    assert "shutting down" in str(retries[1].error)
 
 
 def _stream_client(fake: FakeWeex) -> AsyncClient:

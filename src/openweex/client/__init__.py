@@ -79,6 +79,7 @@ from .models import (
 from .streams import (
     PRIVATE_CHANNELS,
     Stream,
+    StreamRetry,
     book_ticker_channel,
     deals_channel,
     increase_depth_channel,
@@ -148,6 +149,7 @@ __all__ = [
     "StreamEvent",
     "StreamOrderStatus",
     "StreamOrderType",
+    "StreamRetry",
     "Throttle",
     "Ticker",
     "TransferRecord",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -24,6 +25,27 @@ USER_AGENT = f"openweex-python/{SDK_VERSION}"
 DEFAULT_TIMEOUT = 10.0
 
 
+def checked_base_url(base_url: str, name: str = "base_url") -> str:
+    """``base_url`` without a trailing slash; ValueError unless it is an http:// or https://
+    URL with a host (``127.0.0.1:8080`` without a scheme is refused, not guessed at).
+    ``name`` is how the messages call it."""
+    if not isinstance(base_url, str):
+        raise TypeError(f"{name} must be a str, not {type(base_url).__name__}")
+    url = base_url.strip()
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        valid = valid and (parts.port is None or parts.port > 0)
+    except ValueError:  # a bad IPv6 literal, a port that is not a number or out of range
+        valid = False
+    if not valid:
+        raise ValueError(
+            f"{name} must be an http:// or https:// URL with a host and an optional port,"
+            f" e.g. http://127.0.0.1:8080 (got {base_url!r})"
+        )
+    return url.rstrip("/")
+
+
 class BaseClient:
     """Credentials, throttle and retry policy; no I/O."""
 
@@ -38,7 +60,7 @@ class BaseClient:
         retry: RetryPolicy | None,
         clock: Callable[[], int] | None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = checked_base_url(base_url)
         self.retry = retry if retry is not None else RetryPolicy()
         self.throttle: Throttle | None = Throttle() if throttle is True else (throttle or None)
         self._auth: WeexAuth | None = None

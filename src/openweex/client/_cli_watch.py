@@ -11,18 +11,27 @@ Topics (several may be given):
 
 When a private topic is present everything goes over one listen-key connection (openweex
 serves public channels there too); otherwise a public connection is used.
+
+Every failed connection attempt and every lost connection is reported on stderr with the
+delay before the next attempt. A watch that has never connected gives up (exit status 3)
+when its next attempt would start more than ``--timeout`` seconds after the first one; once
+it has been connected it reconnects for as long as it runs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .async_ import AsyncClient
+from .errors import TransportError
 from .events import PRIVATE_ACCOUNT, PRIVATE_DEALS, PRIVATE_ORDERS, StreamEvent
 from .streams import (
     PRIVATE_CHANNELS,
     Stream,
+    StreamRetry,
     book_ticker_channel,
     deals_channel,
     increase_depth_channel,
@@ -30,6 +39,7 @@ from .streams import (
     limit_depth_channel,
     private_stream,
     public_stream,
+    ws_url_from,
 )
 
 PRIVATE_TOPICS = {"orders": PRIVATE_ORDERS, "deals": PRIVATE_DEALS, "account": PRIVATE_ACCOUNT}
@@ -87,6 +97,52 @@ def subscription(topics: Sequence[str], symbol: str | None) -> Subscription:
     return Subscription(tuple(channels), private)
 
 
+class StreamUnreachable(TransportError):
+    """The WebSocket server at ``url`` could not be connected to in the time allowed."""
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(message, request_sent=False)
+        self.url = url
+
+
+def _reason(error: BaseException) -> str:
+    return str(error) or type(error).__name__
+
+
+class Retries:
+    """The streams' ``on_retry``: says on stderr why there is no connection and when the next
+    attempt comes; raises :class:`StreamUnreachable` when the stream never connected and the
+    next attempt would start more than ``timeout`` seconds after the first one."""
+
+    def __init__(
+        self,
+        url: str,
+        timeout: float,
+        notice: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.notice = notice
+        self.clock = clock
+        self.started = clock()
+
+    def __call__(self, retry: StreamRetry) -> None:
+        reason, delay = _reason(retry.error), f"{retry.delay:.1f} s"
+        if retry.connections == 0:
+            elapsed = self.clock() - self.started
+            if elapsed + retry.delay > self.timeout:
+                attempts = f"{retry.failures} attempt{'s' if retry.failures > 1 else ''}"
+                raise StreamUnreachable(
+                    self.url, f"{reason} (gave up after {attempts} in {elapsed:.1f} s)"
+                )
+            self.notice(f"cannot connect to {self.url}: {reason}; retrying in {delay}")
+        elif retry.dropped:
+            self.notice(f"connection lost: {reason}; reconnecting in {delay}")
+        else:
+            self.notice(f"cannot reconnect to {self.url}: {reason}; retrying in {delay}")
+
+
 async def _pump(
     stream: Stream, count: int, emit: Callable[[StreamEvent], None], notice: Callable[[str], None]
 ) -> None:
@@ -102,24 +158,48 @@ async def _pump(
             return
 
 
+RECONNECT_MAX = 10.0
+"""The longest wait, in seconds, between two attempts to reconnect."""
+
+
 async def watch(
     client: AsyncClient,
     sub: Subscription,
     *,
     count: int,
     ws_url: str | None,
+    timeout: float,
     emit: Callable[[StreamEvent], None],
     notice: Callable[[str], None],
 ) -> None:
-    """Print events until ``count`` were seen (0: forever). The server is checked first over
-    REST so that an unreachable one fails at once instead of being retried."""
+    """Print events until ``count`` were seen (0: forever).
+
+    The server is checked first over REST so that an unreachable one fails at once. The
+    WebSocket connection is then retried, each failure said through ``notice``: until it
+    first connects, for about ``timeout`` seconds (then :class:`StreamUnreachable`); after
+    that, for as long as the watch runs. ``timeout`` also bounds each connection attempt.
+    """
     await client.get_server_time()
+    retries = Retries(ws_url or ws_url_from(client.base_url), timeout, notice)
     if sub.private:
-        stream = private_stream(client, sub.channels, ws_url=ws_url, reconnect_max=10.0)
+        stream = private_stream(
+            client,
+            sub.channels,
+            ws_url=ws_url,
+            reconnect_max=RECONNECT_MAX,
+            open_timeout=timeout,
+            on_retry=retries,
+        )
     else:
         stream = public_stream(
-            sub.channels, ws_url=ws_url, base_url=client.base_url, reconnect_max=10.0
+            sub.channels,
+            ws_url=ws_url,
+            base_url=client.base_url,
+            reconnect_max=RECONNECT_MAX,
+            open_timeout=timeout,
+            on_retry=retries,
         )
-    async with stream:
+    async with contextlib.aclosing(stream):
+        await stream.wait_connected()
         notice(f"watching {', '.join(sub.channels)} (Ctrl-C to stop)")
         await _pump(stream, count, emit, notice)

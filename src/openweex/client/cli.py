@@ -26,7 +26,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import _cli_format as fmt
-from ._cli_watch import TOPICS_HELP, subscription, watch
+from ._base import checked_base_url
+from ._cli_watch import TOPICS_HELP, StreamUnreachable, subscription, watch
 from .async_ import AsyncClient
 from .enums import CandlePeriod, Force, OrderType, Side
 from .errors import (
@@ -48,6 +49,9 @@ ENV = {
     "passphrase": "OPENWEEX_PASSPHRASE",
 }
 CLI_RETRY = RetryPolicy(max_retries=2, initial_backoff=0.2)
+# The most a single request may ask for (the server caps larger values, so they are refused
+# here rather than silently shortened): market/fills, market/depth (levels a side), candles.
+MAX_TRADES, MAX_DEPTH, MAX_CANDLES = 500, 500, 1000
 SYMBOL_HELP = "trading pair: BTCUSDT_SPBL (or BTCUSDT)"
 OK, API_FAILED, USAGE, UNREACHABLE, INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -79,11 +83,9 @@ def _credentials(args: argparse.Namespace) -> tuple[str | None, str | None, str 
 
 
 def _checked_url(args: argparse.Namespace) -> str:
-    """The server's URL, refused (a usage error) unless it is http:// or https://."""
-    url = base_url(args)
-    if not url.startswith(("http://", "https://")):
-        raise ValueError(f"--url must start with http:// or https:// (got {url!r})")
-    return url
+    """The server's URL, refused (a usage error) unless it is an http:// or https:// URL
+    with a host."""
+    return checked_base_url(base_url(args), "--url")
 
 
 def make_client(args: argparse.Namespace) -> Client:
@@ -112,6 +114,8 @@ def report(exc: BaseException, args: argparse.Namespace) -> int:
     if isinstance(exc, MissingCredentialsError):
         hint = " (set OPENWEEX_API_KEY, OPENWEEX_SECRET_KEY and OPENWEEX_PASSPHRASE)"
         return _fail(f"error: {exc}{'' if 'OPENWEEX_' in str(exc) else hint}", USAGE)
+    if isinstance(exc, StreamUnreachable):
+        return _fail(f"error: cannot reach {exc.url}: {exc}", UNREACHABLE)
     if isinstance(exc, TransportError):
         return _fail(f"error: cannot reach {base_url(args)}: {exc}", UNREACHABLE)
     if isinstance(exc, OpenWeexError):
@@ -175,7 +179,15 @@ def run_watch(args: argparse.Namespace) -> int:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         async with make_async_client(args) as client:
-            await watch(client, sub, count=args.count, ws_url=args.ws_url, emit=emit, notice=notice)
+            await watch(
+                client,
+                sub,
+                count=args.count,
+                ws_url=args.ws_url,
+                timeout=args.timeout,
+                emit=emit,
+                notice=notice,
+            )
 
     try:
         sub = subscription(args.topics, args.symbol)
@@ -215,6 +227,32 @@ def count_arg(text: str) -> int:
     return value
 
 
+def limit_arg(maximum: int) -> Callable[[str], int]:
+    """An argparse type: an int from 1 to ``maximum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if not 1 <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"must be between 1 and {maximum}: {text!r}")
+        return value
+
+    return parse
+
+
+def seconds_arg(text: str) -> float:
+    """An argparse type: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
 # -- the parser ------------------------------------------------------------------------------
 
 
@@ -238,7 +276,10 @@ def _common(with_defaults: bool) -> argparse.ArgumentParser:
         "--passphrase", default=default(None), help="passphrase ($OPENWEEX_PASSPHRASE)"
     )
     group.add_argument(
-        "--timeout", type=float, default=default(10.0), help="request timeout, s (10)"
+        "--timeout",
+        type=seconds_arg,
+        default=default(10.0),
+        help="request timeout, s (10); watch: how long to try to connect",
     )
     group.add_argument(
         "--json", action="store_true", default=default(False), help="print JSON, not tables"
@@ -321,7 +362,9 @@ def _add_public_commands(sub: Any) -> None:
         _shown(fmt.trades),
     )
     p.add_argument("symbol", help=SYMBOL_HELP)
-    p.add_argument("--limit", type=count_arg, help="number of trades (100)")
+    p.add_argument(
+        "--limit", type=limit_arg(MAX_TRADES), help=f"number of trades, 1..{MAX_TRADES} (100)"
+    )
 
 
 def _add_book_commands(sub: Any) -> None:
@@ -333,7 +376,12 @@ def _add_book_commands(sub: Any) -> None:
         lambda r, a: fmt.depth(r, a.symbol),
     )
     p.add_argument("symbol", help=SYMBOL_HELP)
-    p.add_argument("--limit", type=count_arg, default=10, help="levels per side (10)")
+    p.add_argument(
+        "--limit",
+        type=limit_arg(MAX_DEPTH),
+        default=10,
+        help=f"levels per side, 1..{MAX_DEPTH} (10)",
+    )
     p.add_argument("--merge", default="step0", help="price merging: step0 (none) .. step5")
     p = _leaf(
         sub,
@@ -350,7 +398,12 @@ def _add_book_commands(sub: Any) -> None:
         choices=[x.value for x in CandlePeriod],
         help="candle period (1min)",
     )
-    p.add_argument("--limit", type=count_arg, default=20, help="number of candles (20)")
+    p.add_argument(
+        "--limit",
+        type=limit_arg(MAX_CANDLES),
+        default=20,
+        help=f"number of candles, 1..{MAX_CANDLES} (20)",
+    )
 
 
 def _add_history_commands(sub: Any) -> None:

@@ -23,7 +23,9 @@ What a stream does:
   (``reconnect_initial`` doubling up to ``reconnect_max``) and subscribes again; after
   ``max_reconnects`` consecutive failures (None: never give up) raises
   :class:`~.errors.TransportError`. Events pushed while disconnected are lost: refresh state
-  over REST after a reconnect if that matters.
+  over REST after a reconnect if that matters. ``on_retry`` (if given) is called with a
+  :class:`StreamRetry` (the error, the failure count, the delay) before each wait, to log
+  it or to give up sooner by raising.
 
 The private stream also creates its listen key (``POST /api/v3/userDataStream``; a failure
 to create it is retried like a failed connection, so a stream started while the server is
@@ -150,6 +152,33 @@ def _with_listen_key(ws_url: str, listen_key: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamRetry:
+    """What a stream's ``on_retry`` callback is told before it waits to connect again.
+
+    ``error`` is why the last attempt failed or the connection ended; ``failures`` counts the
+    consecutive failures (1 for the first, back to 0 once a connection is subscribed);
+    ``delay`` is the wait, in seconds, before the next attempt; ``connections`` is the number
+    of connections subscribed so far (0: the stream never connected).
+    """
+
+    error: Exception
+    failures: int
+    delay: float
+    connections: int
+
+    @property
+    def dropped(self) -> bool:
+        """True when a subscribed connection was just lost, False when an attempt to connect
+        (or to reconnect) failed."""
+        return self.connections > 0 and self.failures == 1
+
+
+OnRetry = Callable[[StreamRetry], None]
+"""``on_retry(retry)``: called before each wait to reconnect. Raising from it stops the
+stream, which then fails with that exception."""
+
+
+@dataclass(frozen=True, slots=True)
 class StreamOptions:
     """Timers and reconnect policy of a stream (seconds)."""
 
@@ -159,6 +188,7 @@ class StreamOptions:
     reconnect_max: float = 30.0
     max_reconnects: int | None = None
     open_timeout: float = 10.0
+    on_retry: OnRetry | None = None
 
     def backoff(self, failures: int) -> float:
         """Delay before reconnect attempt number ``failures`` (1-based), with 10 % jitter."""
@@ -416,9 +446,10 @@ async def _run(
 ) -> AsyncGenerator[Item, None]:
     """Connect, subscribe, read; reconnect with backoff on failure."""
     failures = 0
+    connections = 0
     connected_before = False
-    last_error: BaseException | None = None
     while True:
+        error: Exception = TransportError("connection ended")
         try:
             url = await url_for(connected_before)
             async with connect(url, open_timeout=options.open_timeout) as ws:
@@ -430,17 +461,21 @@ async def _run(
                     async for item in items:
                         if isinstance(item, _Ready):
                             failures = 0  # subscribed: the backoff starts over
+                            connections += 1
                         yield item
         except _Reconnect:
             continue
         except InvalidURI as exc:  # the URL (with the listen key) is not shown
             raise ValueError(f"invalid WebSocket URL: {exc.msg}") from None
         except _RETRYABLE as exc:
-            last_error = exc
+            error = exc
         failures += 1
         if options.max_reconnects is not None and failures > options.max_reconnects:
-            raise TransportError(f"stream gave up after {failures} failures: {last_error}")
-        await asyncio.sleep(options.backoff(failures))
+            raise TransportError(f"stream gave up after {failures} failures: {error}")
+        delay = options.backoff(failures)
+        if options.on_retry is not None:
+            options.on_retry(StreamRetry(error, failures, delay, connections))
+        await asyncio.sleep(delay)
 
 
 async def _public_events(
@@ -463,11 +498,13 @@ def public_stream(
     reconnect_max: float = 30.0,
     max_reconnects: int | None = None,
     open_timeout: float = 10.0,
+    on_retry: OnRetry | None = None,
 ) -> Stream:
     """Public market data: deals, kline, increase/limit depth, bookTicker channels.
 
     Give ``ws_url`` (``ws://host:port/ws``; http(s) is read as ws(s)) or the REST
     ``base_url`` it is derived from. A URL that is not a WebSocket URL raises ValueError.
+    ``on_retry`` is called with a :class:`StreamRetry` before each wait to reconnect.
     """
     if not channels:
         raise ValueError("give at least one channel")
@@ -482,6 +519,7 @@ def public_stream(
         reconnect_max=reconnect_max,
         max_reconnects=max_reconnects,
         open_timeout=open_timeout,
+        on_retry=on_retry,
     )
     return Stream(_public_events(ws_url, list(channels), options))
 
@@ -560,12 +598,14 @@ def private_stream(
     reconnect_max: float = 30.0,
     max_reconnects: int | None = None,
     open_timeout: float = 10.0,
+    on_retry: OnRetry | None = None,
 ) -> Stream:
     """The user's orders, deals and balance changes (all three channels by default).
 
     ``client`` must have credentials; ``ws_url`` defaults to the client's base URL with
     ws(s) and path /ws (an http(s) ``ws_url`` is read as ws(s); a URL that is not a
-    WebSocket URL raises ValueError).
+    WebSocket URL raises ValueError). ``on_retry`` is called with a :class:`StreamRetry`
+    before each wait to reconnect.
     """
     if not channels:
         raise ValueError("give at least one channel")
@@ -576,6 +616,7 @@ def private_stream(
         reconnect_max=reconnect_max,
         max_reconnects=max_reconnects,
         open_timeout=open_timeout,
+        on_retry=on_retry,
     )
     url = _checked_ws_url(ws_url or ws_url_from(client.base_url))
     return Stream(_private_events(client, url, list(channels), options))
