@@ -26,6 +26,8 @@ from openweex.domain.markets import (
 # The market configuration a data directory was last opened with (see remember_markets).
 MARKETS_FILE = "markets.toml"
 BUILT_IN = "the built-in markets"
+# The most commands --snapshot-every allows between two snapshots (the time limit still acts).
+MAX_SNAPSHOT_EVERY = 1_000_000_000
 
 
 class MarketChoice(NamedTuple):
@@ -98,9 +100,17 @@ def remember_markets(data_dir: Path, text: str) -> None:
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from openweex.cli_admin import bounded_number
+    from openweex.cpulatency import MAX_MICROSECONDS
+
     p = sub.add_parser("serve", help="run the exchange (REST + WebSocket on one port)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port (8080; 0 picks a free one)")
+    p.add_argument(
+        "--port",
+        type=bounded_number(int, "0 to 65535", 0, 65535),
+        default=8080,
+        help="port (8080; 0 picks a free one)",
+    )
     p.add_argument(
         "--data-dir",
         default="./openweex-data",
@@ -122,9 +132,14 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         choices=["debug", "info", "warning", "error", "critical"],
         help="info (default); debug adds one access-log line per request",
     )
-    p.add_argument("--snapshot-every", type=int, default=200_000, help="commands between snapshots")
-    from openweex.cli_admin import bounded_number
-    from openweex.cpulatency import MAX_MICROSECONDS
+    p.add_argument(
+        "--snapshot-every",
+        type=bounded_number(int, f"1 to {MAX_SNAPSHOT_EVERY}", 1, MAX_SNAPSHOT_EVERY),
+        default=200_000,
+        metavar="N",
+        help="commands between snapshots (200000; one is also written every 5 minutes"
+        " with changes, and on shutdown)",
+    )
 
     p.add_argument(
         "--cpu-wake-latency-us",
@@ -137,12 +152,17 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from openweex.server import ServeOptions, serve
+    from openweex.server import ServeOptions, StartError, given_token, serve
 
     demo_only = ("seed", "replay", "replay_speed", "replay_symbol")
     given = [f"--{name.replace('_', '-')}" for name in demo_only if getattr(args, name) is not None]
     if given and not args.demo:
         print(f"openweex: {', '.join(given)} need --demo (the simulation)", file=sys.stderr)
+        return 2
+    try:
+        token = given_token(args.admin_token)
+    except StartError as exc:
+        print(f"openweex: {exc}", file=sys.stderr)
         return 2
     choice = choose_markets(args.config, args.data_dir, remembered=False)
     markets = choice.markets
@@ -150,7 +170,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         data_dir=args.data_dir,
-        admin_token=args.admin_token,
+        admin_token=token,
         rate_limits=not args.no_rate_limits,
         runtime_options={"snapshot_every": args.snapshot_every},
         on_open=lambda data_dir: remember_markets(data_dir, choice.text),

@@ -34,6 +34,7 @@ from openweex.storage.journal import JournalError
 
 log = logging.getLogger(__name__)
 TOKEN_FILE = "admin-token"
+ENV_TOKEN = "OPENWEEX_ADMIN_TOKEN"
 
 Starter = Callable[[Api, asyncio.TaskGroup], Awaitable[None]]
 
@@ -56,25 +57,80 @@ class ServeOptions:
     cpu_latency_device: Path = CPU_LATENCY_DEVICE
 
 
+class StartError(Exception):
+    """A reason not to start, told to the operator as it is (exit code 2)."""
+
+
+def checked_token(token: str, source: str) -> str:
+    """``token`` (from ``source``, for the message) if it can travel as it is in the
+    ``X-Admin-Token`` header: not empty, printable ASCII, no space at either end (HTTP
+    drops those, and clients refuse other characters). Raises :class:`StartError`."""
+    if not token:
+        raise StartError(f"the admin token ({source}) is empty")
+    if token.strip() != token:
+        raise StartError(
+            f"the admin token ({source}) starts or ends with whitespace, which HTTP drops"
+        )
+    if not (token.isascii() and token.isprintable()):
+        raise StartError(
+            f"the admin token ({source}) has characters that HTTP clients cannot send in a"
+            " header: use printable ASCII only (letters, digits, punctuation, spaces inside)"
+        )
+    return token
+
+
+def given_token(given: str | None) -> str | None:
+    """The admin token given as an option (``given``), else by the environment, checked
+    (:func:`checked_token`); None when neither gives one. An empty value is refused."""
+    if given is not None:
+        return checked_token(given, "--admin-token")
+    env = os.environ.get(ENV_TOKEN)
+    if env is not None:
+        return checked_token(env, ENV_TOKEN)
+    return None
+
+
 def admin_token(data_dir: Path, given: str | None) -> tuple[str, Path | None]:
-    """The admin token: given, from the environment, or stored (mode 0600) in the data dir."""
-    if given:
-        return given, None
-    env = os.environ.get("OPENWEEX_ADMIN_TOKEN")
-    if env:
-        return env, None
+    """The admin token: given, from the environment, or stored (mode 0600) in the data dir,
+    with the path of the file it was read from or written to. A token that cannot be used
+    (:func:`checked_token`) or a file that cannot be read or written raises
+    :class:`StartError`; a file holding nothing but whitespace gets a new token."""
+    token = given_token(given)
+    if token is not None:
+        return token, None
     path = data_dir / TOKEN_FILE
-    if path.exists():
-        stored = path.read_text().strip()
-        if stored:
-            return stored, path
-        path.unlink()  # an empty token would lock the admin API out: make a new one
-    token = secrets.token_urlsafe(32)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(token + "\n")
+    try:
+        stored = path.read_bytes().decode()
+    except FileNotFoundError:
+        stored = None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = (exc.strerror or exc) if isinstance(exc, OSError) else "it is not text"
+        raise StartError(f"cannot read the admin token in {path}: {reason}") from exc
+    try:
+        if stored is not None:
+            if stored.strip():
+                return checked_token(stored.strip(), str(path)), path
+            path.unlink()  # an empty token would lock the admin API out: make a new one
+        token = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(token + "\n")
+    except OSError as exc:
+        raise StartError(f"cannot write the admin token to {path}: {exc.strerror or exc}") from exc
     return token, path
+
+
+def open_data_dir(data_dir: Path) -> None:
+    """Make ``data_dir`` (and its parents) unless it exists; :class:`StartError` when it
+    cannot be made or is not a directory one can write in."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "it is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
+        reason = reason or str(exc)
+        raise StartError(f"cannot use {data_dir} as the data directory: {reason}") from exc
+    if not os.access(data_dir, os.W_OK | os.X_OK):
+        raise StartError(f"cannot use {data_dir} as the data directory: it is not writable")
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -155,6 +211,21 @@ async def serve(markets: Markets, opts: ServeOptions, out: Any = sys.stdout) -> 
         return await _serve(markets, opts, out)
 
 
+def _open(markets: Markets, opts: ServeOptions) -> tuple[Runtime, str, Path | None]:
+    """The runtime on the data directory, the admin token and the file it is stored in;
+    :class:`StartError` when the directory cannot be used or its state recovered."""
+    open_data_dir(opts.data_dir)
+    token, token_path = admin_token(opts.data_dir, opts.admin_token)
+    try:
+        runtime = Runtime.open(opts.data_dir, markets, **opts.runtime_options)
+    except (JournalError, RecoveryError) as exc:
+        raise StartError(f"cannot start: {exc}") from exc
+    except OSError as exc:  # a file of the data directory
+        where = exc.filename or opts.data_dir
+        raise StartError(f"cannot start: {where}: {exc.strerror or exc}") from exc
+    return runtime, token, token_path
+
+
 async def _serve(markets: Markets, opts: ServeOptions, out: Any) -> int:
     try:
         sock = bind(opts.host, opts.port)
@@ -165,12 +236,11 @@ async def _serve(markets: Markets, opts: ServeOptions, out: Any) -> int:
             flush=True,
         )
         return 2
-    token, token_path = admin_token(opts.data_dir, opts.admin_token)
     try:
-        runtime = Runtime.open(opts.data_dir, markets, **opts.runtime_options)
-    except (JournalError, RecoveryError) as exc:
+        runtime, token, token_path = _open(markets, opts)
+    except StartError as exc:
         sock.close()
-        print(f"openweex: cannot start: {exc}", file=sys.stderr, flush=True)
+        print(f"openweex: {exc}", file=sys.stderr, flush=True)
         return 2
     if opts.on_open is not None:
         try:

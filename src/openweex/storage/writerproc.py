@@ -95,7 +95,9 @@ class WriterProcess:
     the runtime's process SQLite would give the GIL back and take it again around each row,
     and its inserts and commits (5-6 us per command under load) would compete with the event
     loop for the GIL; the child has them to itself. The child starts with the first write
-    and ends when the pipe closes (also when this process dies).
+    and ends when the pipe closes (also when this process dies). It runs in a process group
+    of its own, so that a Ctrl+C or a signal sent to this process's group does not end it
+    before this process wrote its last rows.
 
     A child that ends on its own (killed, out of memory) is replaced: a new one gets every
     transaction not answered yet, again (writing one twice gives the same rows, and one cut
@@ -142,8 +144,14 @@ class WriterProcess:
 
     def _start(self) -> None:
         """A new child, sent every message not answered yet."""
+        # A process group of its own: the signals sent to the server's group (a terminal's
+        # Ctrl+C, a supervisor's SIGTERM) are the server's to act on, and it ends the child
+        # in order, after the last write (by closing the pipe).
         proc = self._proc = subprocess.Popen(
-            self._args, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            self._args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            process_group=0,
         )
         with contextlib.suppress(OSError):  # a child that ended shows it by not answering
             self._send(proc, b"".join(self._sent))
