@@ -36,12 +36,27 @@ def _admin_common(p: argparse.ArgumentParser) -> None:
 
 
 def _token(args: argparse.Namespace) -> str:
+    """The admin token of ``--admin-token`` (or the environment), else of the data
+    directory's token file; one that could not be sent in a header is refused here."""
+    from openweex.server import TOKEN_FILE, StartError, checked_token
+
     if args.admin_token:
-        return str(args.admin_token)
-    path = args.data_dir / "admin-token"
-    if path.exists():
-        return str(path.read_text().strip())
-    raise SystemExit("openweex: no admin token (use --admin-token or OPENWEEX_ADMIN_TOKEN)")
+        token, source = str(args.admin_token), "--admin-token"
+    else:
+        path = args.data_dir / TOKEN_FILE
+        try:
+            token, source = path.read_bytes().decode().strip(), str(path)
+        except FileNotFoundError:
+            raise SystemExit(
+                "openweex: no admin token (use --admin-token or OPENWEEX_ADMIN_TOKEN)"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = (exc.strerror or exc) if isinstance(exc, OSError) else "it is not text"
+            raise SystemExit(f"openweex: cannot read the admin token in {path}: {reason}") from None
+    try:
+        return checked_token(token, source)
+    except StartError as exc:
+        raise SystemExit(f"openweex: {exc}") from None
 
 
 def admin_call(args: argparse.Namespace, method: str, path: str, body: dict[str, Any]) -> int:
@@ -152,9 +167,8 @@ def bounded_number(
             value = convert(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a {kind}: {text!r}") from None
-        if not (
-            (value > low if above else value >= low) and value <= high and math.isfinite(value)
-        ):
+        ok = (value > low if above else value >= low) and value <= high
+        if not ok or (isinstance(value, float) and not math.isfinite(value)):
             raise argparse.ArgumentTypeError(f"must be {says}: {text!r}")
         return value
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -273,3 +274,49 @@ def test_cli_uid_range_is_the_servers(
     for args, top in ((deposit, UID_MAX), (["freeze"], PATH_UID_MAX)):
         code, err = cli(capsys, live, *args, "--uid", str(top + 1))
         assert code == 2 and "must be a uid from 0 to" in err, err
+
+
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [
+        ("tökén", "printable ASCII"),
+        (" sp ", "whitespace"),
+        ("tab\there", "printable ASCII"),
+    ],
+)
+def test_cli_admin_token_that_http_cannot_carry_is_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, token: str, says: str
+) -> None:
+    """Refused with a message, before any request (an HTTP client would fail to send it, or
+    drop its spaces and be told the token is wrong)."""
+
+    def no_request(*_: Any, **__: Any) -> Any:
+        raise AssertionError("a request was sent")
+
+    monkeypatch.setattr(httpx, "request", no_request)
+    with pytest.raises(SystemExit) as done:
+        main(["admin", "create-account", "--url", "http://127.0.0.1:9", "--admin-token", token])
+    message = str(done.value.code)
+    assert message.startswith("openweex: the admin token (--admin-token)") and says in message
+    assert token not in message  # a secret is never echoed
+
+
+def test_cli_admin_token_file_that_cannot_be_read(tmp_path: Path) -> None:
+    (tmp_path / "admin-token").mkdir()
+    with pytest.raises(SystemExit) as done:
+        main(["admin", "create-account", "--url", "http://127.0.0.1:9", "--data-dir",
+              str(tmp_path), "--admin-token", ""])  # fmt: skip
+    assert str(done.value.code).startswith("openweex: cannot read the admin token in ")
+
+
+def test_bounded_numbers_take_any_size_of_int() -> None:
+    from openweex.cli_admin import bounded_number
+
+    parse = bounded_number(int, "0 or more", 0)
+    assert parse("1" + "0" * 400) == 10**400
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse("-" + "1" * 400)
+    floats = bounded_number(float, "a finite number", 0)
+    for text in ("inf", "nan", "1e400"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            floats(text)
