@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -118,7 +119,6 @@ def test_a_data_dir_that_cannot_be_used_is_refused(
 @pytest.mark.parametrize(
     ("token", "says"),
     [
-        ("", "is empty"),
         (" sp ", "starts or ends with whitespace"),
         ("token\t", "starts or ends with whitespace"),
         ("tökén", "has characters that HTTP clients cannot send"),
@@ -137,6 +137,25 @@ def test_an_admin_token_http_cannot_carry_is_refused(
     assert_refused(done, f"the admin token ({source}) {says}")
     assert token not in done.stderr or not token  # a secret is never echoed
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("source", ["--admin-token", "OPENWEEX_ADMIN_TOKEN"])
+def test_an_empty_admin_token_is_none_given(tmp_path: Path, source: str) -> None:
+    """An empty option or variable gives no token: the server makes one and stores it."""
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k != "OPENWEEX_ADMIN_TOKEN"}
+    if source == "OPENWEEX_ADMIN_TOKEN":
+        env["OPENWEEX_ADMIN_TOKEN"] = ""
+    server = ServerProcess(data, admin_token="")
+    with mock.patch.dict(os.environ, env, clear=True):
+        server.start()
+    try:
+        stored = (data / "admin-token").read_text().strip()
+        assert len(stored) >= 32
+        server.admin_token = stored
+        assert server.admin("POST", "/accounts")["uid"]
+    finally:
+        assert server.stop() == 0
 
 
 def test_a_stored_admin_token_http_cannot_carry_is_refused(tmp_path: Path) -> None:

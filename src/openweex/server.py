@@ -81,11 +81,12 @@ def checked_token(token: str, source: str) -> str:
 
 def given_token(given: str | None) -> str | None:
     """The admin token given as an option (``given``), else by the environment, checked
-    (:func:`checked_token`); None when neither gives one. An empty value is refused."""
-    if given is not None:
+    (:func:`checked_token`); None when neither gives one (an empty value gives none, as the
+    admin CLI reads it too)."""
+    if given:
         return checked_token(given, "--admin-token")
     env = os.environ.get(ENV_TOKEN)
-    if env is not None:
+    if env:
         return checked_token(env, ENV_TOKEN)
     return None
 
