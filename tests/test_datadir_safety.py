@@ -254,6 +254,24 @@ def test_every_data_command_refuses_a_file_as_its_directory(
     assert [p.name for p in tmp_path.iterdir()] == ["afile"]
 
 
+@pytest.mark.parametrize("argv", [["check"], ["snapshot"], ["export", "OUT"]])
+@pytest.mark.parametrize("holds", [[], ["notes.txt"]])
+def test_reading_commands_refuse_a_directory_no_server_made(
+    argv: list[str], holds: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty or unrelated directory is not called sound, and gets no journal."""
+    d = tmp_path / "d"
+    d.mkdir()
+    for name in holds:
+        (d / name).write_text("mine\n")
+    before = contents(d)
+    argv = [str(tmp_path / "out.json") if a == "OUT" else a for a in argv]
+    code, out, err = run(capsys, "data", *argv, "--data-dir", str(d))
+    assert code == 2 and "check: ok" not in out
+    assert one_line(err) == f"openweex: {d} is not an openweex data directory (it has no journal/)"
+    assert contents(d) == before and not (tmp_path / "out.json").exists()
+
+
 @pytest.mark.parametrize(
     "argv", [["import", "EXPORT"], ["disk", "--seconds", "0.1", "--warmup", "0", "--idle", "0"]]
 )

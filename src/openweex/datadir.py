@@ -88,6 +88,15 @@ def need_dir(data_dir: Path) -> None:
         fail(f"{data_dir} is not a directory" if there else f"no data directory at {data_dir}")
 
 
+def need_data(data_dir: Path) -> None:
+    """Exit (status 2, one line) unless ``data_dir`` is a directory a server (or an import)
+    made: it has a journal directory. A command that only reads must not create one, nor
+    call an unrelated directory sound."""
+    need_dir(data_dir)
+    if not (data_dir / JOURNAL_DIRNAME).is_dir():
+        fail(f"{data_dir} is not an openweex data directory (it has no {JOURNAL_DIRNAME}/)")
+
+
 def in_use(doing: str, data_dir: Path, unchanged: str) -> NoReturn:
     fail(
         f"cannot {doing} {data_dir}: it is in use (its journal's LOCK is held by a running "
@@ -127,7 +136,7 @@ def opened(data_dir: Path, markets: Markets) -> Iterator[Runtime]:
     """
     from openweex.runtime import Runtime
 
-    need_dir(data_dir)
+    need_data(data_dir)
     try:
         rt = Runtime.open(data_dir, markets)
     except (JournalError, RecoveryError, OSError, sqlite3.Error) as exc:
@@ -291,7 +300,7 @@ def _compare_open_orders(db: sqlite3.Connection, exchange: Exchange, report: Che
 
 def cmd_check(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir
-    need_dir(data_dir)
+    need_data(data_dir)
     try:
         report = check_data_dir(data_dir, _markets(args))
     except (JournalError, RecoveryError, OSError, sqlite3.Error) as exc:
@@ -329,7 +338,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from openweex.cli import choose_markets
 
     out: Path = args.file
-    need_dir(args.data_dir)
+    need_data(args.data_dir)
     _check_writable(out)  # before the recovery, which may take a while
     choice = choose_markets(args.config, args.data_dir)
     with opened(args.data_dir, choice.markets) as rt:
