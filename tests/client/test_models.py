@@ -81,6 +81,24 @@ def test_amount_params_round_trip(value: Decimal) -> None:
     assert dec(json.loads(json.dumps(text))) == value
 
 
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (1.5, TypeError),
+        (True, TypeError),
+        (None, TypeError),
+        ("NaN", ValueError),
+        ("-Infinity", ValueError),
+        (Decimal("NaN"), ValueError),
+        (Decimal("Infinity"), ValueError),
+        ("1,5", ValueError),
+    ],
+)
+def test_amounts_that_are_no_number_are_refused(value: object, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        amount_param(value)  # type: ignore[arg-type]
+
+
 def test_order_request_wire_shape() -> None:
     request = OrderRequest("BUY", 100, "Market", force="ioc", client_order_id="x")
     assert request.to_wire() == {

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import httpx
 
 from ._auth import WeexAuth, now_ms
 from .endpoints import Endpoint
+from .enums import OrderType
 from .errors import (
     MissingCredentialsError,
     OpenWeexError,
@@ -127,12 +129,29 @@ def placement_not_landed(exc: TransportError, client_order_id: str | None) -> Or
     )
 
 
-def placed_from(orders: list[Order], client_order_id: str) -> PlacedOrder | None:
-    """The placement confirmed by an orderInfo lookup, if the order is there."""
+def placed_from(
+    orders: list[Order], client_order_id: str, sent: Mapping[str, object]
+) -> PlacedOrder | None:
+    """The placement confirmed by an orderInfo lookup, if the order is there: the order with
+    ``client_order_id`` that is the one ``sent`` (the request's body). An order of another
+    side, type, price or quantity under the same id is an older one (the placement was then
+    refused as a duplicate), not this one."""
     for order in orders:
-        if order.client_order_id in (None, client_order_id):
+        if order.client_order_id in (None, client_order_id) and _same_order(order, sent):
             return PlacedOrder(order_id=order.order_id, client_order_id=client_order_id)
     return None
+
+
+def _same_order(order: Order, sent: Mapping[str, object]) -> bool:
+    def amount(name: str) -> Decimal | None:
+        value = sent.get(name)
+        return None if value is None else Decimal(str(value))
+
+    if (order.side.value, order.order_type.value) != (sent.get("side"), sent.get("orderType")):
+        return False
+    if order.quantity != amount("quantity"):
+        return False
+    return order.order_type is not OrderType.LIMIT or order.price == amount("price")
 
 
 def http_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:

@@ -121,14 +121,16 @@ def flag(value: object) -> bool:
 
 
 def amount_param(value: Amount) -> str:
-    """Render a request amount as a plain decimal string (no exponent)."""
-    if isinstance(value, float):
-        raise TypeError("amounts must be Decimal, int or str, never float")
-    if isinstance(value, Decimal):
-        return format(value, "f")
+    """Render a request amount as a plain decimal string (no exponent). Floats and bools
+    are refused (TypeError), and so are NaN and infinities (ValueError)."""
+    if isinstance(value, float | bool) or not isinstance(value, Decimal | int | str):
+        raise TypeError(f"amounts must be Decimal, int or str, not {type(value).__name__}")
     if isinstance(value, int):
         return str(value)
     try:
-        return format(Decimal(value.strip()), "f")
+        number = value if isinstance(value, Decimal) else Decimal(value.strip())
     except InvalidOperation:
         raise ValueError(f"not a decimal amount: {value!r}") from None
+    if not number.is_finite():
+        raise ValueError(f"not a finite amount: {value!r}")
+    return format(number, "f")

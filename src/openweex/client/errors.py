@@ -30,7 +30,13 @@ from collections.abc import Mapping
 
 
 class OpenWeexError(Exception):
-    """Base class of every error raised by the SDK."""
+    """Base class of every error raised by the SDK.
+
+    ``after_lost_answer`` is True when the request was repeated (an idempotent one) after an
+    attempt whose answer was lost: that attempt may have done what was asked.
+    """
+
+    after_lost_answer: bool = False
 
 
 class TransportError(OpenWeexError):

@@ -21,7 +21,7 @@ from ._base import (
 from ._core import Call, build_request, decode_response, transport_error
 from ._wire import Amount
 from .enums import CandlePeriod, Force, OrderType, Side
-from .errors import OpenWeexError, OrderNotFoundError, TransportError
+from .errors import ListenKeyNotFoundError, OpenWeexError, OrderNotFoundError, TransportError
 from .models import (
     Asset,
     BatchPlaceResult,
@@ -109,12 +109,15 @@ class Client(BaseClient):
 
     def _execute(self, call: Call[T]) -> T:
         attempt = 0
+        lost = False  # an earlier attempt's answer was lost after the request went out
         while True:
             try:
                 return self._send(call)
             except OpenWeexError as exc:
+                exc.after_lost_answer = lost
                 if not self.may_retry(call.endpoint, exc, attempt):
                     raise
+                lost = lost or (isinstance(exc, TransportError) and exc.request_sent)
                 self._sleep(self.retry_delay(exc, attempt))
                 attempt += 1
 
@@ -226,10 +229,14 @@ class Client(BaseClient):
         try:
             return self._execute(call)
         except TransportError as exc:
-            return self._recover_placement(symbol, client_order_id, exc)
+            return self._recover_placement(symbol, client_order_id, call, exc)
 
     def _recover_placement(
-        self, symbol: str, client_order_id: str | None, exc: TransportError
+        self,
+        symbol: str,
+        client_order_id: str | None,
+        call: Call[PlacedOrder],
+        exc: TransportError,
     ) -> PlacedOrder:
         if not exc.request_sent:
             raise placement_not_landed(exc, client_order_id) from exc
@@ -241,7 +248,7 @@ class Client(BaseClient):
             orders = []
         except OpenWeexError as check_error:
             raise placement_unknown(exc, client_order_id) from check_error
-        placed = placed_from(orders, client_order_id)
+        placed = placed_from(orders, client_order_id, call.body or {})
         if placed is None:
             raise placement_not_landed(exc, client_order_id) from exc
         return placed
@@ -316,8 +323,16 @@ class Client(BaseClient):
         self._execute(_calls.keep_alive_listen_key(listen_key))
 
     def close_listen_key(self, listen_key: str) -> None:
-        """``DELETE /api/v3/userDataStream?listenKey=``: invalidate the key."""
-        self._execute(_calls.close_listen_key(listen_key))
+        """``DELETE /api/v3/userDataStream?listenKey=``: invalidate the key.
+
+        Repeated when its answer is lost (it is idempotent); a key the repeat finds gone was
+        closed by the attempt whose answer was lost, so that is no error.
+        """
+        try:
+            self._execute(_calls.close_listen_key(listen_key))
+        except ListenKeyNotFoundError as exc:
+            if not exc.after_lost_answer:
+                raise
 
     # -- pagination --------------------------------------------------------------------
 
