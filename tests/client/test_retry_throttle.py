@@ -37,6 +37,8 @@ FOUND = envelope(
             "clientOrderId": "cid-1",
             "orderType": "limit",
             "side": "buy",
+            "price": "100.00",
+            "quantity": "1",
             "status": "new",
         }
     ]
@@ -117,6 +119,21 @@ def test_place_order_not_found_after_transport_error(
     assert len(fake.calls("POST", ORDERS)) == 1
 
 
+@pytest.mark.parametrize(
+    "other", [{"side": "sell"}, {"orderType": "market"}, {"price": "101"}, {"quantity": "2"}]
+)
+def test_place_order_found_with_other_values_did_not_land(
+    other: dict[str, str], fake: FakeWeex, client: Client
+) -> None:
+    """An order under the same clientOrderId but not the one sent is an older one."""
+    [found] = FOUND.json()["data"]
+    fake.on("POST", ORDERS, httpx.ReadTimeout("response lost"))
+    fake.on("POST", ORDER_INFO, envelope([{**found, **other}]))
+    with pytest.raises(OrderPlacementError) as info:
+        _place(client)
+    assert info.value.landed is False
+
+
 def test_place_order_without_client_id_is_unknown(fake: FakeWeex, client: Client) -> None:
     fake.on("POST", ORDERS, httpx.ReadTimeout("response lost"))
     with pytest.raises(OrderPlacementError) as info:
@@ -146,7 +163,9 @@ def test_place_order_check_failing_leaves_it_unknown(fake: FakeWeex, client: Cli
 async def test_async_place_order_recovery(fake: FakeWeex, aclient: AsyncClient) -> None:
     fake.on("POST", ORDERS, httpx.RemoteProtocolError("peer closed"))
     fake.on("POST", ORDER_INFO, FOUND)
-    placed = await aclient.place_order(SYM, "buy", "limit", "1", price="1", client_order_id="cid-1")
+    placed = await aclient.place_order(
+        SYM, "buy", "limit", "1", price="100", client_order_id="cid-1"
+    )
     assert placed.order_id == "555"
     fake.on("POST", ORDERS, error("429", "too frequent", 429))
     with pytest.raises(RateLimitError):
