@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -112,3 +113,67 @@ async def test_async_iterators_walk_all_pages(fake: FakeWeex, aclient: AsyncClie
     assert bills == ["3", "2", "1"]
     assert _afters(fake, HISTORY) == [None, "6", "2", "1"]
     assert _afters(fake, BILLS) == [None, "1"]
+
+
+TRANSFERS = "/api/spot/v1/account/transferRecords"
+T0 = 1_700_000_000_000
+
+
+def _transfer(record: tuple[int, int]) -> dict[str, Any]:
+    tid, ts = record
+    ts += T0
+    return {"coinName": "USDT", "status": "Successful", "toType": "SPOT", "fromType": "FUNDING",
+            "amount": "1", "tradeTime": str(ts), "transferId": str(tid)}  # fmt: skip
+
+
+def timed_server(records: list[tuple[int, int]]) -> Callable[[httpx.Request], httpx.Response]:
+    """``(transferId, tradeTime)`` records, newest first; ``after``/``before`` exclusive
+    times, as the server has them."""
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        query = dict(parse_qsl(request.url.query.decode()))
+        limit = min(int(query.get("limit", 100)), 500)
+        after, before = query.get("after"), query.get("before")
+        chosen = [
+            r
+            for r in records
+            if (after is None or T0 + r[1] < int(after))
+            and (before is None or T0 + r[1] > int(before))
+        ]
+        page = [_transfer(r) for r in chosen[:limit]]
+        return httpx.Response(200, json={"code": "00000", "msg": "success", "data": page})
+
+    return reply
+
+
+# 12 transfers in 4 milliseconds, 7 of them in one: pages of 3 end inside it
+SAME_MS = [(12, 40), (11, 30), (10, 30), (9, 30), (8, 30), (7, 30), (6, 30), (5, 30),
+           (4, 20), (3, 20), (2, 10), (1, 10)]  # fmt: skip
+
+
+def test_transfers_sharing_a_millisecond_are_all_walked(fake: FakeWeex, client: Client) -> None:
+    fake.on("GET", TRANSFERS, timed_server(SAME_MS))
+    got = [t.transfer_id for t in client.iter_transfer_records(page_size=3)]
+    assert got == [str(i) for i in range(12, 0, -1)]
+    # a plain walk by the last tradeTime of each page would have lost 6 of them
+    plain, cursor = [], None
+    while page := client.get_transfer_records(after=cursor, limit=3):
+        plain += [t.transfer_id for t in page]
+        cursor = page[-1].trade_time
+    assert len(plain) == 6
+
+
+async def test_async_transfers_sharing_a_millisecond(fake: FakeWeex, aclient: AsyncClient) -> None:
+    fake.on("GET", TRANSFERS, timed_server(SAME_MS))
+    got = [t.transfer_id async for t in aclient.iter_transfer_records(page_size=2)]
+    assert got == [str(i) for i in range(12, 0, -1)]
+
+
+def test_transfer_walk_stops_on_a_server_ignoring_after(fake: FakeWeex, client: Client) -> None:
+    fake.on("GET", TRANSFERS, lambda _: envelope_of([_transfer((2, 20)), _transfer((1, 10))]))
+    got = list(client.iter_transfer_records(page_size=2))  # ends, however wrong the server
+    assert 2 <= len(got) <= 6
+
+
+def envelope_of(data: list[dict[str, Any]]) -> httpx.Response:
+    return httpx.Response(200, json={"code": "00000", "msg": "success", "data": data})

@@ -143,3 +143,15 @@ async def test_private_stream_in_process(tmp_path: Path) -> None:
     assert orders and orders[0].price == Decimal("20000")
     deal = seen[-1]
     assert isinstance(deal, DealEvent) and deal.quantity == Decimal("0.5")
+
+
+async def test_transfer_records_walked_whole(ex: InProcess) -> None:
+    """Transfers made at once share milliseconds; the time-cursored walk returns each once."""
+    user = await ex.new_user({"USDT": "1000"})
+    body = {"uid": user.uid, "coin": "USDT", "amount": "1", "fromType": "SPOT", "toType": "FUNDING"}
+    await asyncio.gather(*(ex.admin("/transfers", body) for _ in range(30)))
+    async with ex.client(user) as c:
+        whole = await c.get_transfer_records(limit=500)
+        walked = [t async for t in c.iter_transfer_records(page_size=4)]
+    assert len(whole) == 30 and len({t.trade_time for t in whole}) < 30  # shared ms
+    assert [t.transfer_id for t in walked] == [t.transfer_id for t in whole]

@@ -38,7 +38,7 @@ from .models import (
     Ticker,
     TransferRecord,
 )
-from .paging import MAX_PAGE_SIZE, apaginate
+from .paging import MAX_PAGE_SIZE, apaginate, apaginate_by_time
 from .throttle import RetryPolicy, Throttle
 
 T = TypeVar("T")
@@ -366,6 +366,23 @@ class AsyncClient(BaseClient):
             return await self.get_fills(symbol, order_id=order_id, after=cursor, limit=limit)
 
         return apaginate(fetch, lambda fill: fill.fill_id, after=after, limit=page_size)
+
+    def iter_transfer_records(
+        self,
+        *,
+        coin_id: int | None = None,
+        from_type: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> AsyncIterator[TransferRecord]:
+        """Every transfer, newest first, across pages of ``GET .../account/transferRecords``
+        (by ``tradeTime``; the records sharing a page's last millisecond are all fetched)."""
+
+        async def fetch(after: int | None, before: int | None, limit: int) -> list[TransferRecord]:
+            return await self.get_transfer_records(
+                coin_id=coin_id, from_type=from_type, after=after, before=before, limit=limit
+            )
+
+        return apaginate_by_time(fetch, lambda record: record.trade_time, limit=page_size)
 
     def iter_bills(
         self,

@@ -1,4 +1,4 @@
-"""Walking the cursor-paged history endpoints (order history, fills, bills).
+"""Walking the cursor-paged history endpoints (order history, fills, bills; transfers).
 
 Semantics (from the contract and wire-compat.md): records come newest first; ``after=ID``
 asks for records OLDER than ID. So the walk starts at the newest record (or just below a
@@ -9,6 +9,11 @@ was asked with (a server that ignores ``after`` would otherwise loop forever).
 A short page does not end the walk: a server may cap ``limit`` below what was asked, so only
 an empty page proves the end. That costs one extra request at the end of the walk.
 ``limit`` is the page size, 1..500 (default 500, the contract's maximum).
+
+Transfer records page by time (``tradeTime``, ms), not by id, and several can share a
+millisecond: a page that ends in the middle of one would lose the rest of it to the next
+``after``. So :func:`paginate_by_time` asks, after each page, for every record of the page's
+last millisecond (``after=t+1`` and ``before=t-1``: up to 500 of them), then goes on below it.
 """
 
 from __future__ import annotations
@@ -91,3 +96,58 @@ async def _awalk(
         cursor = _next_cursor(page, cursor_of, cursor)
         if cursor is None:
             return
+
+
+FetchRange = Callable[[int | None, int | None, int], Sequence[T]]
+"""``fetch(after, before, limit)``: records older than ``after`` and newer than ``before``
+(ms, each optional), newest first."""
+AsyncFetchRange = Callable[[int | None, int | None, int], Awaitable[Sequence[T]]]
+
+
+def paginate_by_time(
+    fetch: FetchRange[T], time_of: Callable[[T], int], *, limit: int = MAX_PAGE_SIZE
+) -> Iterator[T]:
+    """Every record across pages of a time-cursored endpoint, newest first (sync)."""
+    check_page_size(limit)
+    return _walk_by_time(fetch, time_of, limit)
+
+
+def _walk_by_time(fetch: FetchRange[T], time_of: Callable[[T], int], limit: int) -> Iterator[T]:
+    cursor: int | None = None
+    while True:
+        page = fetch(cursor, None, limit)
+        if not page:
+            return
+        last = time_of(page[-1])
+        yield from (record for record in page if time_of(record) != last)
+        yield from fetch(last + 1, last - 1, MAX_PAGE_SIZE)  # all of its last millisecond
+        if cursor is not None and last >= cursor:
+            return  # (a server that ignores ``after`` would otherwise loop forever)
+        cursor = last
+
+
+def apaginate_by_time(
+    fetch: AsyncFetchRange[T], time_of: Callable[[T], int], *, limit: int = MAX_PAGE_SIZE
+) -> AsyncIterator[T]:
+    """Every record across pages of a time-cursored endpoint, newest first (async)."""
+    check_page_size(limit)
+    return _awalk_by_time(fetch, time_of, limit)
+
+
+async def _awalk_by_time(
+    fetch: AsyncFetchRange[T], time_of: Callable[[T], int], limit: int
+) -> AsyncIterator[T]:
+    cursor: int | None = None
+    while True:
+        page = await fetch(cursor, None, limit)
+        if not page:
+            return
+        last = time_of(page[-1])
+        for record in page:
+            if time_of(record) != last:
+                yield record
+        for record in await fetch(last + 1, last - 1, MAX_PAGE_SIZE):
+            yield record
+        if cursor is not None and last >= cursor:
+            return
+        cursor = last
