@@ -10,9 +10,9 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from openweex import __version__
 from openweex.domain.markets import (
@@ -23,11 +23,19 @@ from openweex.domain.markets import (
     parse_markets,
 )
 
+if TYPE_CHECKING:
+    from openweex.server import ServeOptions
+
 # The market configuration a data directory was last opened with (see remember_markets).
 MARKETS_FILE = "markets.toml"
 BUILT_IN = "the built-in markets"
 # The most commands --snapshot-every allows between two snapshots (the time limit still acts).
 MAX_SNAPSHOT_EVERY = 1_000_000_000
+
+
+class ConfigRefused(SystemExit):
+    """A configuration the command cannot use. Its text is the whole message
+    (``openweex: ...``); :func:`main` prints it and exits with status 2."""
 
 
 class MarketChoice(NamedTuple):
@@ -44,7 +52,8 @@ def choose_markets(
 
     Markets that would change the meaning of the directory's state (see
     :func:`~openweex.domain.markets.market_changes`) against the configuration it remembers
-    are refused, as is a configuration that cannot be used: both exit with a message.
+    are refused, as is a configuration that cannot be used: both raise
+    :class:`ConfigRefused` (a message, and exit status 2 from the command line).
     """
     known = None if data_dir is None else data_dir / MARKETS_FILE
     if known is not None and not known.is_file():
@@ -58,7 +67,7 @@ def choose_markets(
     if known is not None:
         changes = market_changes(_read_markets(str(known)).markets, choice.markets)
         if changes:
-            raise SystemExit(
+            raise ConfigRefused(
                 f"openweex: {choice.source} does not fit the data directory {data_dir},"
                 f" whose state was made with the markets of {known}: {'; '.join(changes)}."
                 " Use that configuration, or one that only adds coins and symbols or changes"
@@ -69,19 +78,22 @@ def choose_markets(
 
 def _read_markets(path: str) -> MarketChoice:
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise SystemExit(f"openweex: cannot read config {path}: {exc.strerror}") from exc
+        reason = exc.strerror or str(exc)
+        raise ConfigRefused(f"openweex: cannot read config {path}: {reason}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigRefused(f"openweex: cannot read config {path}: it is not UTF-8 text") from exc
     return markets_of(text, path)
 
 
 def markets_of(text: str, source: str) -> MarketChoice:
-    """The markets of configuration ``text`` read from ``source``; exits with a message
+    """The markets of configuration ``text`` read from ``source``; :class:`ConfigRefused`
     when it cannot be used."""
     try:
         return MarketChoice(parse_markets(text), text, source)
     except MarketConfigError as exc:
-        raise SystemExit(f"openweex: bad config {source}: {exc}") from exc
+        raise ConfigRefused(f"openweex: bad config {source}: {exc}") from exc
 
 
 def remember_markets(data_dir: Path, text: str) -> None:
@@ -159,6 +171,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if given and not args.demo:
         print(f"openweex: {', '.join(given)} need --demo (the simulation)", file=sys.stderr)
         return 2
+    replay_only = [option for option in given if option.startswith("--replay-")]
+    if replay_only and args.replay is None:
+        verb = "needs" if len(replay_only) == 1 else "need"
+        print(f"openweex: {', '.join(replay_only)} {verb} --replay", file=sys.stderr)
+        return 2
     try:
         token = given_token(args.admin_token)
     except StartError as exc:
@@ -176,36 +193,61 @@ def cmd_serve(args: argparse.Namespace) -> int:
         on_open=lambda data_dir: remember_markets(data_dir, choice.text),
         cpu_wake_latency_us=args.cpu_wake_latency_us,
     )
-    if args.demo:
-        from openweex.sim.demo import demo_starter
-
-        opts.starters.append(
-            demo_starter(
-                markets,
-                seed=1 if args.seed is None else args.seed,
-                config=args.config,
-                replay=args.replay,
-                replay_speed=1 if args.replay_speed is None else args.replay_speed,
-                replay_symbol=args.replay_symbol,
-            )
-        )
-    elif args.config is not None:  # its simulation tables act only with --demo: check them
-        from openweex.sim.config import SimConfigError, load_sim_config
-
-        try:
-            load_sim_config(markets, Path(args.config))
-        except SimConfigError as exc:
-            print(f"openweex: bad simulation config: {exc}", file=sys.stderr)
-            return 2
+    refused = _add_simulation(args, markets, opts)
+    if refused:
+        print(refused, file=sys.stderr)
+        return 2
     # logging is set up once every argument passed: a refused command changes nothing
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     if args.log_level.upper() != "DEBUG":
         logging.getLogger("openweex.access").setLevel(logging.WARNING)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-            return runner.run(serve(markets, opts))
+            return _run_server(runner, serve(markets, opts))
     except KeyboardInterrupt:
         return 0
+
+
+def _add_simulation(args: argparse.Namespace, markets: Markets, opts: ServeOptions) -> str:
+    """With ``--demo``, add its starter to ``opts`` (the configuration and replay files are
+    read now); without, check the simulation tables of ``--config`` all the same. The
+    message refusing them, or ``""``."""
+    from openweex.sim.config import SimConfigError, load_sim_config
+    from openweex.sim.prices import ReplayError
+
+    try:
+        if args.demo:
+            from openweex.sim.demo import demo_starter
+
+            opts.starters.append(
+                demo_starter(
+                    markets,
+                    seed=1 if args.seed is None else args.seed,
+                    config=args.config,
+                    replay=args.replay,
+                    replay_speed=args.replay_speed,
+                    replay_symbol=args.replay_symbol,
+                )
+            )
+        elif args.config is not None:  # its tables act only with --demo: check them
+            load_sim_config(markets, Path(args.config))
+    except ReplayError as exc:
+        return f"openweex: bad replay file: {exc}"
+    except SimConfigError as exc:
+        return f"openweex: bad simulation config: {exc}"
+    return ""
+
+
+def _run_server(runner: asyncio.Runner, main: Coroutine[Any, Any, int]) -> int:
+    """Run the server to its exit code; a demo trader that cannot be funded stops it with a
+    message (exit code 1)."""
+    from openweex.sim.demo import DemoError
+
+    try:
+        return runner.run(main)
+    except* DemoError as group:
+        print(f"openweex: cannot start the demo: {group.exceptions[0]}", file=sys.stderr)
+    return 1
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -251,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        sys.exit(cmd_serve(args))
-    sys.exit(args.func(args))
+    try:
+        code = cmd_serve(args) if args.command == "serve" else args.func(args)
+    except ConfigRefused as exc:
+        print(exc, file=sys.stderr)
+        code = 2
+    sys.exit(code)

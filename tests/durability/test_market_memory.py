@@ -65,7 +65,7 @@ def test_the_directory_keeps_the_configuration_it_runs_with(
     assert with_config == (code, out)
     # serve without --config means the built-in markets, which lack XRP: refused, with why
     refused = run_serve(d)
-    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused
     assert "does not fit the data directory" in refused.stderr
     assert "coin XRP is missing" in refused.stderr and "symbol XRPUSDT_SPBL is missing" in (
         refused.stderr

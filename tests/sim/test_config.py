@@ -155,6 +155,36 @@ def test_replay_flags_pick_a_symbol() -> None:
         ({"makers": [{"symbol": "ETHBTC", "size": "20000"}]}, "trade limits"),
         ({"makers": [{"symbol": "ETHBTC", "enabled": "no"}]}, "true or false"),
         ({"makers": [{"symbol": "ETHBTC", "replay": "x.csv", "replay_speed": 0}]}, "between"),
+        # shapes
+        ({"sim": 5}, r"sim: expected a \[sim\] table, got 5"),
+        ({"sim": "abc"}, r"sim: expected a \[sim\] table"),
+        ({"sim": [{}]}, r"not an array \(\[\[sim\]\]\)"),
+        ({"makers": 5}, r"makers: expected \[\[makers\]\] tables, got 5"),
+        ({"makers": {"symbol": "ETHBTC"}}, r"not one \[makers\]"),
+        ({"makers": [5]}, r"expected \[\[makers\]\] tables"),
+        ({"makers": [{"symbol": 5}]}, "needs a symbol"),
+        ({"makers": [{"symbol": "ETHBTC", "replay": 5}]}, "expected a file name"),
+        ({"makers": [{"symbol": "ETHBTC", "price": [1]}]}, "expected a number"),
+        # too large to compute with, or for the engine
+        ({"makers": [{"symbol": "ETHBTC", "price": "1e999999"}]}, "too large"),
+        ({"makers": [{"symbol": "ETHBTC", "size": "1e999999"}]}, "too large"),
+        ({"sim": {"volatility": "1e999999"}}, "too large"),
+        ({"sim": {"demo_funds": {"BTC": "1e999999"}}}, "too large"),
+        ({"makers": [{"symbol": "BTCUSDT", "price": "1e30"}]}, "too large"),
+        ({"makers": [{"symbol": "BTCUSDT", "price": "1e16"}]}, "above the highest price"),
+        ({"makers": [{"symbol": "BTCUSDT", "max_inventory": "1e25"}]}, "too large"),
+        ({"makers": [{"symbol": "BTCUSDT", "max_inventory": "1e22"}]}, "largest deposit"),
+        ({"sim": {"demo_funds": {"USDT": "2e22"}}}, "a deposit is at most"),
+        # replay settings are checked whether or not the symbol replays
+        ({"sim": {"replay_speed": -5}}, "replay_speed: must be between 1 and 1000000"),
+        ({"sim": {"replay_loop": "maybe"}}, "replay_loop: expected true or false"),
+        ({"makers": [{"symbol": "ETHBTC", "replay_speed": 0}]}, "replay_speed: must be between"),
+        # an explicit 0 is refused where it means nothing, never replaced by the default
+        ({"makers": [{"symbol": "ETHBTC", "max_inventory": "0"}]}, "must be positive"),
+        ({"makers": [{"symbol": "ETHBTC", "taker_size": "0"}]}, "taker_size: must be within"),
+        # never rounded, however many digits
+        ({"makers": [{"symbol": "ETHBTC", "size": "1.000000000000000000000000000001"}]}, "places"),
+        ({"makers": [{"symbol": "ETHBTC", "price": "1e-999999"}]}, "decimal places"),
     ],
 )
 def test_bad_configs_are_rejected(data: dict[str, object], message: str) -> None:
@@ -194,3 +224,53 @@ def test_the_documented_example_parses() -> None:
     assert eth.replay is not None and eth.replay.path == Path("/etc/eth-candles.csv")
     # the demo funds as the example says: SOL none, ETH (not listed) its built-in 20
     assert cfg.demo_funds == {"BTC": 2 * 10**8, "ETH": 20 * 10**8, "USDT": 100_000 * 10**8}
+
+
+def test_an_explicit_zero_slippage_is_used_as_given() -> None:
+    data = {"makers": [{"symbol": "ETHBTC", "taker_slippage": "0"}]}
+    by = {m.symbol: m for m in build_sim_config(MARKETS, data).makers}
+    assert by["ETHBTC_SPBL"].taker_slippage == 0  # takers trade at the reference
+    assert by["BTCUSDT_SPBL"].taker_slippage == 200_000  # the default where not given
+
+
+def test_the_engines_limits_are_the_bounds(tmp_path: Path) -> None:
+    """Just inside the limits loads; the random walk's ceiling decides the price bound."""
+    cfg = build_sim_config(MARKETS, {"makers": [{"symbol": "BTCUSDT", "price": "1e14"}]})
+    assert cfg.makers[0].price == 10**16
+    funds = build_sim_config(MARKETS, {"sim": {"demo_funds": {"USDT": "1e22"}}}).demo_funds
+    assert funds["USDT"] == 10**30  # the largest deposit the engine accepts
+
+
+def test_replay_options_keep_the_files_settings(tmp_path: Path) -> None:
+    """--replay replaces the symbol's file; speed and loop stay the configuration's unless
+    --replay-speed is given."""
+    config = tmp_path / "sim.toml"
+    config.write_text(
+        "[sim]\nreplay_speed = 7\nreplay_loop = false\n"
+        '[[makers]]\nsymbol = "ETHBTC"\nreplay_speed = 30\n'
+    )
+    btc = load_sim_config(MARKETS, config, replay="sample").makers[0]
+    assert btc.replay is not None and (btc.replay.speed, btc.replay.loop) == (7, False)
+    cfg = load_sim_config(MARKETS, config, replay="sample", replay_symbol="ETHBTC")
+    eth = {m.symbol: m for m in cfg.makers}["ETHBTC_SPBL"]
+    assert eth.replay is not None and (eth.replay.speed, eth.replay.loop) == (30, False)
+    cfg = load_sim_config(MARKETS, config, replay="sample", replay_speed=100)
+    assert cfg.makers[0].replay is not None
+    assert (cfg.makers[0].replay.speed, cfg.makers[0].replay.loop) == (100, False)
+    # without any configuration: speed 1, looping
+    plain = load_sim_config(MARKETS, replay="sample").makers[0].replay
+    assert plain is not None and (plain.speed, plain.loop) == (1, True)
+
+
+def test_replay_options_need_a_replay() -> None:
+    with pytest.raises(SimConfigError, match="--replay-speed needs --replay"):
+        load_sim_config(MARKETS, replay_speed=10)
+    with pytest.raises(SimConfigError, match="--replay-speed, --replay-symbol need --replay"):
+        load_sim_config(MARKETS, replay_speed=10, replay_symbol="BTCUSDT")
+
+
+def test_a_config_file_that_is_not_text(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"\xff\xfe[sim]\n")
+    with pytest.raises(SimConfigError, match="not UTF-8 text"):
+        load_sim_config(MARKETS, bad)

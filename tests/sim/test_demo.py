@@ -9,9 +9,20 @@ from pathlib import Path
 import pytest
 
 from openweex.api.app import Api, Settings
+from openweex.engine.exchange import Exchange
 from openweex.runtime import Runtime
-from openweex.sim.demo import DEMO_KEY_PREFIX, demo_starter, find_demo_trader
-from tests.sim.helpers import MARKETS
+from openweex.sim.config import SimConfigError
+from openweex.sim.demo import (
+    DEMO_KEY_PREFIX,
+    DemoError,
+    build_simulation,
+    demo_starter,
+    ensure_demo_trader,
+    find_demo_trader,
+)
+from openweex.sim.prices import ReplayError
+from openweex.sim.simulation import exchange_submitter
+from tests.sim.helpers import MARKETS, T0
 
 
 def _credentials(text: str) -> dict[str, str]:
@@ -24,7 +35,11 @@ def _credentials(text: str) -> dict[str, str]:
 
 
 async def _serve_demo(
-    data_dir: Path, seconds: float, seed: int = 1, replay: str | None = None, speed: int = 1
+    data_dir: Path,
+    seconds: float,
+    seed: int = 1,
+    replay: str | None = None,
+    speed: int | None = None,
 ) -> tuple[str, Runtime]:
     """Run the starter with a live runtime for ``seconds``, then close like the server."""
     out = io.StringIO()
@@ -69,10 +84,33 @@ async def test_demo_with_replay_flags(tmp_path: Path) -> None:
     assert 5_900_000 < book.best_bid() < book.best_ask() < 6_100_000
 
 
-def test_bad_configuration_stops_the_command_line(tmp_path: Path) -> None:
+def test_bad_configuration_is_refused_before_starting(tmp_path: Path) -> None:
     bad = tmp_path / "x.toml"
     bad.write_text("[sim]\ntick_ms = 1\n")
-    with pytest.raises(SystemExit, match="tick_ms"):
+    with pytest.raises(SimConfigError, match="tick_ms"):
         demo_starter(MARKETS, config=bad)
-    with pytest.raises(SystemExit, match="cannot read"):
+    with pytest.raises(ReplayError, match="cannot read"):
         demo_starter(MARKETS, replay=str(tmp_path / "missing.csv"))
+
+
+async def test_a_refused_deposit_fails_loudly_and_leaves_no_demo_trader() -> None:
+    ex = Exchange(MARKETS)
+    submit = exchange_submitter(ex, lambda: T0)
+    funds = {"BTC": 2 * 10**8, "USDT": 10**30 + 1}  # above the engine's largest deposit
+    with pytest.raises(DemoError, match=r"deposit of 10000000000000000000000\.00000001 USDT"):
+        await ensure_demo_trader(ex, submit, funds)
+    assert find_demo_trader(ex) is None  # a restart does not take it for a funded trader
+    trader, created = await ensure_demo_trader(ex, submit, {"USDT": 10**30})
+    assert created and ex.accounts[trader.uid].balances["USDT"].available == 10**30
+    assert find_demo_trader(ex) == trader
+
+
+def test_the_demo_replays_with_the_configurations_speed(tmp_path: Path) -> None:
+    config = tmp_path / "sim.toml"
+    config.write_text('[[makers]]\nsymbol = "BTCUSDT"\nreplay_speed = 60\nreplay_loop = false\n')
+    _, sim = build_simulation(MARKETS, config=config, replay="sample")
+    spec = sim.symbols[0].cfg.replay
+    assert spec is not None and (spec.speed, spec.loop) == (60, False)
+    _, sim = build_simulation(MARKETS, config=config, replay="sample", replay_speed=5)
+    spec = sim.symbols[0].cfg.replay
+    assert spec is not None and (spec.speed, spec.loop) == (5, False)

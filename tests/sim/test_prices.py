@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import random
 import statistics
 from itertools import pairwise
@@ -115,6 +116,16 @@ def test_headerless_files_and_trades(tmp_path: Path) -> None:
         ("ts_ms,price,qty,side\n1,2,3,hold\n", "side must be"),
         ("ts_ms,price,qty,side\n5,2,3,buy\n4,2,3,buy\n", "time order"),
         ("ts_ms,price,qty,side\n1.5,2,3,buy\n", "ts_ms must be"),
+        # the row out of order is named, not the one before it
+        ("0,10,11,8,10,1\n60000,10,11,8,10,1\n60000,10,11,8,10,1\n", r"bad\.csv:3: rows must"),
+        ("h,open\n0,10,11,8,10,1\n\n-5,10,11,8,10,1\n", r"bad\.csv:4: ts_ms"),
+        ("0,10,11,8,10,1\n120000,10,11,8,10,1\n60000,1,2,1,1,1\n", r"bad\.csv:3: rows must"),
+        ("0,1e999999,1e999999,1e999999,1e999999,1\n", r"bad\.csv:1: price 1e999999 is too"),
+        ("ts_ms,price,qty,side\n0,1e999999,1,buy\n", r"bad\.csv:2: price 1e999999 is too"),
+        ("0,1e-999999,1,1,1,1\n", "at least one tick"),
+        ("\u00b2,10,11,8,10,1\n", "header names neither"),
+        ("ts_ms,price,qty,side\n\u00b2,2,3,buy\n", "ts_ms must be"),
+        ('0,"10\x00",11,8,10,1\n', r"bad\.csv:1: not a number"),
     ],
 )
 def test_bad_files_are_reported(tmp_path: Path, text: str, message: str) -> None:
@@ -124,9 +135,60 @@ def test_bad_files_are_reported(tmp_path: Path, text: str, message: str) -> None
         load_series(f, 2)
 
 
+def test_oversized_fields_are_reported(tmp_path: Path) -> None:
+    f = tmp_path / "big.csv"
+    f.write_text("ts_ms,price,qty,side\n" + "9" * 5000 + ",2,3,buy\n")
+    with pytest.raises(ReplayError, match=r"big\.csv:2: ts_ms must be"):
+        load_series(f, 2)
+    f.write_text("0,1,1,1,1,1\n0,1,2," + "1" * 200_000 + ",1,1\n")  # the csv module's limit
+    with pytest.raises(ReplayError, match=r"big\.csv:2: not a CSV row: field larger"):
+        load_series(f, 2)
+
+
 def test_missing_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ReplayError, match="cannot read"):
         load_series(tmp_path / "none.csv", 2)
+    with pytest.raises(ReplayError, match="Is a directory"):
+        load_series(tmp_path, 2)
+
+
+def test_exact_rounding_of_long_prices() -> None:
+    """Half to even on the exact value, however many digits it has."""
+    assert to_ticks("60000.1250000000000000000000000000001", 2, "x") == 6000013
+    assert to_ticks("60000.125", 2, "x") == 6000012
+    assert to_ticks("0.0050000000000000000000000000000000001", 2, "x") == 1
+
+
+def test_a_byte_order_mark_is_not_a_header(tmp_path: Path) -> None:
+    f = tmp_path / "bom.csv"
+    f.write_bytes(b"\xef\xbb\xbfts_ms,open,high,low,close,volume\n0,100,110,95,105,1\n")
+    assert load_series(f, 0).at(0) == 100
+    f.write_bytes(b"\xef\xbb\xbf0,100,110,95,105,1\n")  # no header: the first row is data
+    assert load_series(f, 0).at(0) == 100
+
+
+def test_gzipped_files_are_read_by_their_suffix(tmp_path: Path) -> None:
+    text = b"ts_ms,open,high,low,close,volume\n0,100,110,95,105,1\n60000,105,108,90,92,2\n"
+    plain, packed = tmp_path / "c.csv", tmp_path / "c.csv.gz"
+    plain.write_bytes(text)
+    packed.write_bytes(gzip.compress(text))
+    a, b = load_series(plain, 0), load_series(packed, 0)
+    assert (a.times, a.prices, a.duration) == (b.times, b.prices, b.duration)
+    renamed = tmp_path / "c.csv.bin"
+    renamed.write_bytes(gzip.compress(text))
+    with pytest.raises(ReplayError, match=r"not UTF-8 text \(a gzipped file must end in \.gz\)"):
+        load_series(renamed, 0)
+    fake = tmp_path / "fake.gz"
+    fake.write_bytes(text)
+    with pytest.raises(ReplayError, match="not a gzip file"):
+        load_series(fake, 0)
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(gzip.compress(text)[:-12])
+    with pytest.raises(ReplayError, match="gzip data is damaged"):
+        load_series(cut, 0)
+    (tmp_path / "bin.gz").write_bytes(gzip.compress(b"\x00\x9f\x92\x96"))
+    with pytest.raises(ReplayError, match="not UTF-8 text"):
+        load_series(tmp_path / "bin.gz", 0)
 
 
 def test_shipped_sample_is_the_generators_output() -> None:

@@ -11,7 +11,11 @@ Every symbol gets a maker and a taker unless its table says ``enabled = false``.
 values (spread, level step, volatility, reversion, probabilities, slippage) are decimals and
 are kept as ints of ``10**-8``; base quantities are decimals on the symbol's quantity scale,
 kept in lots; prices are decimals on the price scale, kept in ticks. A value off its scale
-or an unknown key is an error, never silently rounded or ignored.
+or an unknown key is an error, never silently rounded or ignored; a value given is used as
+given (an explicit ``0`` included), a default only fills a key left out. Values the engine
+would refuse (prices above its highest price, deposits above its largest amount, with the
+reference anywhere in the random walk's range or the replayed file's) are errors too, so a
+configuration that loads gives every enabled symbol its liquidity.
 
 Without any configuration, reference prices and sizes come from a small table of USD prices
 (BTC 60000, ETH 3000, SOL 150, USDT and USDC 1): BTCUSDT starts at 60000, ETHBTC at 0.05,
@@ -24,11 +28,14 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from openweex.domain.markets import Markets, Symbol
+from openweex.domain.values import MAX_UNITS, format_units
+from openweex.engine.trading import MAX_PRICE
 
 DEC = 10**8  # relative values are ints of 1e-8
 MAX_LEVELS = 25  # both sides of a ladder fit one 50-order batch
@@ -38,6 +45,11 @@ USD_PRICES = {"BTC": 60000, "ETH": 3000, "SOL": 150, "USDT": 1, "USDC": 1}
 LEVEL_USD = 3000
 DEMO_FUNDS = {"USDT": "100000", "USDC": "100000", "BTC": "2", "ETH": "20", "SOL": "500"}
 DEMO_FUNDS_OTHER = "1000"
+MAX_REPLAY_SPEED = 1_000_000
+WALK_RANGE = 20  # a random walk stays within [price / 20, price x 20]
+# A value with this many digits before the point, in its smallest unit, exceeds every limit
+# of the engine (prices, quantities, amounts): refused before any arithmetic.
+MAX_DIGITS = 31
 
 MAKER_KEYS = frozenset(
     {
@@ -90,12 +102,15 @@ class MakerConfig:
     levels: int = 10
     size: int = 1  # lots per level
     refresh_ms: int = 1000
-    max_inventory: int = 0  # lots away from the funding target; 0: 5 x ladder
+    max_inventory: int = 0  # lots away from the funding target (loaded: 5 x ladder)
     taker_probability: int = 20_000_000  # 0.2: chance per tick of one taker order
-    taker_size: int = 0  # lots, average; 0: half a level
-    taker_slippage: int = 0  # worst price, relative to the reference; 0: derived
+    taker_size: int = 0  # lots, average (loaded: half a level)
+    taker_slippage: int = 0  # worst price, relative to the reference (loaded: derived)
     replay: ReplaySpec | None = None
     enabled: bool = True
+    # How a replay of this symbol runs (the file's settings, also for --replay).
+    replay_speed: int = 1
+    replay_loop: bool = True
 
     @property
     def ladder_lots(self) -> int:
@@ -127,7 +142,7 @@ def resolve_replay(text: str, base: Path | None) -> Path:
 
 # -- value conversion ------------------------------------------------------------------------
 def _dec(value: Any, what: str) -> Decimal:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise SimConfigError(f"{what}: expected a number, got {value!r}")
     try:
         d = Decimal(str(value))
@@ -139,10 +154,17 @@ def _dec(value: Any, what: str) -> Decimal:
 
 
 def _scaled(value: Any, scale: int, what: str) -> int:
-    d = _dec(value, what).scaleb(scale)
-    if d != d.to_integral_value():
+    """``value`` in units of ``10**-scale``, exactly (never rounded)."""
+    d = _dec(value, what)
+    if d == 0:
+        return 0
+    digits = d.adjusted() + scale  # of the integer part in units, less one
+    if digits >= MAX_DIGITS:
+        raise SimConfigError(f"{what}: {value} is too large for the engine")
+    exact = Fraction(d) * 10**scale if digits >= 0 else None  # below one unit: not exact
+    if exact is None or exact.denominator != 1:
         raise SimConfigError(f"{what}: {value} has more than {scale} decimal places")
-    return int(d)
+    return int(exact)
 
 
 def _rate(value: Any, what: str, most: int | None = DEC) -> int:
@@ -166,6 +188,15 @@ def _bool(value: Any, what: str) -> bool:
     return value
 
 
+def _table(value: Any, what: str) -> dict[str, Any]:
+    """``value`` when it is a TOML table (``[what]``), else a message saying what it is."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, list):
+        raise SimConfigError(f"{what}: expected one [{what}] table, not an array ([[{what}]])")
+    raise SimConfigError(f"{what}: expected a [{what}] table, got {value!r}")
+
+
 # -- defaults ------------------------------------------------------------------------------
 def default_price(sym: Symbol) -> int:
     """Reference price in ticks from the USD table; 1 quote per base when unknown."""
@@ -185,7 +216,8 @@ def default_size(sym: Symbol) -> int:
 
 
 # -- parsing -------------------------------------------------------------------------------
-def _maker(sym: Symbol, raw: dict[str, Any], base_dir: Path | None) -> MakerConfig:
+def _maker_values(sym: Symbol, raw: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
+    """The keys given for ``sym`` (merged ``[sim]`` and ``[[makers]]``) as field values."""
     name = sym.symbol
     unknown = set(raw) - MAKER_KEYS - {"symbol"}
     if unknown:
@@ -209,25 +241,101 @@ def _maker(sym: Symbol, raw: dict[str, Any], base_dir: Path | None) -> MakerConf
         kw["refresh_ms"] = _int(raw["refresh_ms"], f"{name}.refresh_ms", 1, 3_600_000)
     if "enabled" in raw:
         kw["enabled"] = _bool(raw["enabled"], f"{name}.enabled")
+    # Checked whether or not this symbol replays: the command line's --replay uses them.
+    speed = _int(raw.get("replay_speed", 1), f"{name}.replay_speed", 1, MAX_REPLAY_SPEED)
+    loop = _bool(raw.get("replay_loop", True), f"{name}.replay_loop")
+    kw["replay_speed"], kw["replay_loop"] = speed, loop
     if "replay" in raw:
-        speed = _int(raw.get("replay_speed", 1), f"{name}.replay_speed", 1, 1_000_000)
-        loop = _bool(raw.get("replay_loop", True), f"{name}.replay_loop")
-        kw["replay"] = ReplaySpec(resolve_replay(str(raw["replay"]), base_dir), speed, loop)
+        text = raw["replay"]
+        if not isinstance(text, str) or not text:
+            raise SimConfigError(f"{name}.replay: expected a file name, got {text!r}")
+        kw["replay"] = ReplaySpec(resolve_replay(text, base_dir), speed, loop)
+    return kw
+
+
+def _maker(
+    markets: Markets, sym: Symbol, raw: dict[str, Any], base_dir: Path | None
+) -> MakerConfig:
+    kw = _maker_values(sym, raw, base_dir)
     defaults = {"price": default_price(sym), "size": default_size(sym)}
-    return _complete(sym, MakerConfig(**{**defaults, **kw}))
+    m = _complete(sym, MakerConfig(**{**defaults, **kw}), given=set(kw))
+    if m.enabled and m.replay is None:
+        check_engine_limits(markets, sym, m, m.price * WALK_RANGE, "the random walk (20 x price)")
+    return m
 
 
-def _complete(sym: Symbol, m: MakerConfig) -> MakerConfig:
-    """Fill the derived defaults (size, inventory, taker size and slippage) and check."""
-    size = m.size
-    if size < max(sym.min_trade, 1) or size > sym.max_trade:
-        raise SimConfigError(f"{sym.symbol}.size: must be within the symbol's trade limits")
-    max_inv = m.max_inventory or 5 * m.levels * size
-    taker = m.taker_size or max(size // 2, sym.min_trade, 1)
-    slip = m.taker_slippage or max(200_000, 2 * m.spread + 2 * m.level_step)
-    if taker < max(sym.min_trade, 1) or taker > sym.max_trade:
-        raise SimConfigError(f"{sym.symbol}.taker_size: must be within the symbol's limits")
+def _complete(sym: Symbol, m: MakerConfig, given: set[str]) -> MakerConfig:
+    """Fill the derived defaults of the keys not ``given`` (inventory, taker size and
+    slippage) and check; a value given is used as it is, ``0`` included."""
+    name, size = sym.symbol, m.size
+    least = max(sym.min_trade, 1)
+    if size < least or size > sym.max_trade:
+        raise SimConfigError(f"{name}.size: must be within the symbol's trade limits")
+    max_inv = m.max_inventory if "max_inventory" in given else 5 * m.levels * size
+    if max_inv <= 0:
+        raise SimConfigError(
+            f"{name}.max_inventory: must be positive (leave it out for 5 x levels x size)"
+        )
+    taker = m.taker_size if "taker_size" in given else max(size // 2, least)
+    if taker < least or taker > sym.max_trade:
+        raise SimConfigError(f"{name}.taker_size: must be within the symbol's trade limits")
+    slip = m.taker_slippage
+    if "taker_slippage" not in given:
+        slip = max(200_000, 2 * m.spread + 2 * m.level_step)
     return replace(m, max_inventory=max_inv, taker_size=taker, taker_slippage=slip)
+
+
+# -- what the engine accepts ---------------------------------------------------------------
+def _largest_deposits(sym: Symbol, m: MakerConfig, ref: int, top: int) -> dict[str, int]:
+    """Per coin, the largest deposit the maker or the taker of ``m`` makes with the reference
+    at most ``ref`` and no order priced above ``top`` (see :mod:`openweex.sim.makers` and
+    :mod:`openweex.sim.takers`: a funding, or a top-up of what an order needs plus a share of
+    the funding)."""
+    bm, nm, least = sym.base_mult, sym.notional_mult, max(sym.min_trade, 1)
+    target = m.max_inventory + 2 * m.levels * m.size
+    maker_lots = m.levels * min(max(m.size * 125 // 100, least), sym.max_trade)
+    taker_lots = min(max(m.taker_size * 175 // 100, least), sym.max_trade)
+    taker_funding = 20 * m.taker_size
+    base = max(target * bm + maker_lots * bm, (taker_lots + taker_funding) * bm)
+    quote = max(
+        2 * target * ref * nm + maker_lots * top * nm,
+        (taker_lots * top + taker_funding * ref) * nm,
+    )
+    return {sym.base: base, sym.quote: quote}
+
+
+def check_engine_limits(
+    markets: Markets, sym: Symbol, m: MakerConfig, highest: int, source: str
+) -> None:
+    """Refuse ``m`` when the engine would reject its orders or deposits while the reference
+    price stays at or below ``highest`` ticks (``source`` names what sets that bound): no
+    quote above the engine's highest price, no deposit above its largest amount."""
+    name = sym.symbol
+    half = max(1, highest * m.spread // (2 * DEC))
+    step = max(1, highest * m.level_step // DEC)
+    top = max(
+        highest + 3 * half + m.levels * step,  # the highest ask, inventory skew included
+        highest + max(1, highest * m.taker_slippage // DEC),  # a taker's buy limit
+    )
+    if top > MAX_PRICE:
+
+        def price(ticks: int) -> str:
+            return f"{format_units(ticks, sym.price_scale)} {sym.quote}"
+
+        raise SimConfigError(
+            f"{name}: too large for the engine: {source} reaches a reference of"
+            f" {price(highest)}, with quotes up to {price(top)}, above the highest price the"
+            f" engine accepts ({price(MAX_PRICE)})"
+        )
+    for coin, amount in _largest_deposits(sym, m, highest, top).items():
+        if amount > MAX_UNITS:
+            scale = markets.coins[coin].scale
+            raise SimConfigError(
+                f"{name}: too large for the engine: the simulation would deposit up to"
+                f" {format_units(amount, scale)} {coin} at once, above the largest deposit"
+                f" it accepts ({format_units(MAX_UNITS, scale)} {coin}); lower size, levels,"
+                " max_inventory or taker_size (or the price)"
+            )
 
 
 def _demo_funds(markets: Markets, raw: Any) -> dict[str, int]:
@@ -240,7 +348,13 @@ def _demo_funds(markets: Markets, raw: Any) -> dict[str, int]:
     out: dict[str, int] = {}
     for name, coin in markets.coins.items():
         amount = given.get(name, DEMO_FUNDS.get(name, DEMO_FUNDS_OTHER))
-        units = _scaled(amount, coin.scale, f"sim.demo_funds.{name}")
+        what = f"sim.demo_funds.{name}"
+        units = _scaled(amount, coin.scale, what)
+        if units > MAX_UNITS:
+            raise SimConfigError(
+                f"{what}: {amount} is too large for the engine (a deposit is at most"
+                f" {format_units(MAX_UNITS, coin.scale)} {name})"
+            )
         if units > 0:
             out[name] = units
     return out
@@ -250,36 +364,48 @@ def _load_toml(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
-        return tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise SimConfigError(f"cannot read {path}: {exc.strerror}") from exc
+        raise SimConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SimConfigError(f"cannot read {path}: it is not UTF-8 text") from exc
     except tomllib.TOMLDecodeError as exc:
         raise SimConfigError(f"invalid TOML: {exc}") from exc
+
+
+def _makers_tables(markets: Markets, raw: Any) -> dict[str, dict[str, Any]]:
+    """The ``[[makers]]`` tables by symbol name."""
+    if isinstance(raw, dict):
+        raise SimConfigError("makers: expected [[makers]] tables (an array), not one [makers]")
+    if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+        raise SimConfigError(f"makers: expected [[makers]] tables, got {raw!r}")
+    per_symbol: dict[str, dict[str, Any]] = {}
+    for table in raw:
+        if not isinstance(table.get("symbol"), str):
+            raise SimConfigError('makers: every [[makers]] table needs a symbol = "NAME"')
+        sym = markets.find_symbol(table["symbol"])
+        if sym is None:
+            raise SimConfigError(f"makers: unknown symbol {table['symbol']}")
+        if sym.symbol in per_symbol:
+            raise SimConfigError(f"makers: {sym.symbol} is configured twice")
+        per_symbol[sym.symbol] = table
+    return per_symbol
 
 
 def build_sim_config(
     markets: Markets, data: dict[str, Any], base_dir: Path | None = None
 ) -> SimConfig:
     """The simulation of ``markets`` from a parsed TOML mapping (``sim`` and ``makers``)."""
-    sim = dict(data.get("sim", {}))
+    sim = dict(_table(data.get("sim", {}), "sim"))
     unknown = set(sim) - SIM_KEYS
     if unknown:
         raise SimConfigError(f"sim: unknown key(s): {', '.join(sorted(unknown))}")
     tick_ms = _int(sim.pop("tick_ms", 500), "sim.tick_ms", 10, 60_000)
     funds = _demo_funds(markets, sim.pop("demo_funds", None))
-    per_symbol: dict[str, dict[str, Any]] = {}
-    for raw in data.get("makers", []):
-        if not isinstance(raw, dict) or "symbol" not in raw:
-            raise SimConfigError("makers: every [[makers]] table needs a symbol")
-        sym = markets.find_symbol(str(raw["symbol"]))
-        if sym is None:
-            raise SimConfigError(f"makers: unknown symbol {raw['symbol']}")
-        if sym.symbol in per_symbol:
-            raise SimConfigError(f"makers: {sym.symbol} is configured twice")
-        per_symbol[sym.symbol] = raw
+    per_symbol = _makers_tables(markets, data.get("makers", []))
     makers = []
     for sym in markets.symbols.values():
-        m = _maker(sym, {**sim, **per_symbol.get(sym.symbol, {})}, base_dir)
+        m = _maker(markets, sym, {**sim, **per_symbol.get(sym.symbol, {})}, base_dir)
         if m.enabled:
             makers.append(m)
     return SimConfig(tick_ms=tick_ms, makers=tuple(makers), demo_funds=funds)
@@ -290,23 +416,39 @@ def load_sim_config(
     path: Path | None = None,
     *,
     replay: str | None = None,
-    replay_speed: int = 1,
+    replay_speed: int | None = None,
     replay_symbol: str | None = None,
 ) -> SimConfig:
     """Read the simulation tables of the TOML file at ``path`` (if any) and apply the
-    command-line replay flags: ``replay`` (a CSV path or ``sample``) drives
-    ``replay_symbol`` (default: the first configured symbol) at ``replay_speed``."""
+    command-line replay options: ``replay`` (a CSV path or ``sample``) drives
+    ``replay_symbol`` (default: the first configured symbol) at ``replay_speed`` when given,
+    else at the ``replay_speed`` the file sets for that symbol; ``replay_loop`` always comes
+    from the file. ``replay_speed`` and ``replay_symbol`` need ``replay``."""
     base_dir = path.parent if path is not None else None
     cfg = build_sim_config(markets, _load_toml(path), base_dir)
     if replay is None:
+        given = [
+            option
+            for option, value in (
+                ("--replay-speed", replay_speed),
+                ("--replay-symbol", replay_symbol),
+            )
+            if value is not None
+        ]
+        if given:
+            verb = "needs" if len(given) == 1 else "need"
+            raise SimConfigError(f"{', '.join(given)} {verb} --replay")
         return cfg
-    _int(replay_speed, "--replay-speed", 1, 1_000_000)
-    name = replay_symbol or next(iter(markets.symbols))
+    if replay_speed is not None:
+        _int(replay_speed, "--replay-speed", 1, MAX_REPLAY_SPEED)
+    name = next(iter(markets.symbols)) if replay_symbol is None else replay_symbol
     sym = markets.find_symbol(name)
     if sym is None:
         raise SimConfigError(f"--replay-symbol: unknown symbol {name}")
-    spec = ReplaySpec(resolve_replay(replay, Path.cwd()), replay_speed)
-    makers = tuple(replace(m, replay=spec) if m.symbol == sym.symbol else m for m in cfg.makers)
-    if all(m.symbol != sym.symbol for m in makers):
+    maker = next((m for m in cfg.makers if m.symbol == sym.symbol), None)
+    if maker is None:
         raise SimConfigError(f"--replay-symbol: {sym.symbol} has no maker (enabled = false)")
-    return SimConfig(tick_ms=cfg.tick_ms, makers=makers, demo_funds=cfg.demo_funds)
+    speed = maker.replay_speed if replay_speed is None else replay_speed
+    spec = ReplaySpec(resolve_replay(replay, Path.cwd()), speed, maker.replay_loop)
+    makers = tuple(replace(m, replay=spec) if m is maker else m for m in cfg.makers)
+    return replace(cfg, makers=makers)

@@ -3,8 +3,10 @@
 At startup (inside the server's task group, once the runtime runs) the demo starter
 
 1. finds the demo trader (the account of the API key whose name starts with
-   :data:`DEMO_KEY_PREFIX`) or opens one: a new account, a key with a random secret and
-   passphrase and both permissions, and deposits of ``[sim.demo_funds]``;
+   :data:`DEMO_KEY_PREFIX`) or opens one: a new account, deposits of ``[sim.demo_funds]``
+   (each checked: a refused one raises :class:`DemoError`, before the key is made, so a
+   restart does not take a half-funded account for the demo trader) and a key with a random
+   secret and passphrase and both permissions;
 2. prints the trader's uid, API key, secret key and passphrase (the same ones after a
    restart on the same data directory);
 3. sets up the simulation (:mod:`openweex.sim.simulation`) and starts its tick loop as a
@@ -23,10 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from openweex.domain.commands import CreateAccount, CreateApiKey, Deposit
+from openweex.domain.errors import Reject
 from openweex.domain.markets import Markets
+from openweex.domain.values import format_units
 from openweex.engine.exchange import PERMISSIONS, Exchange
-from openweex.sim.config import SimConfig, SimConfigError, load_sim_config
-from openweex.sim.prices import ReplayError
+from openweex.sim.config import SimConfig, load_sim_config
 from openweex.sim.simulation import Simulation, Submit, run_forever, runtime_submitter
 
 if TYPE_CHECKING:
@@ -35,6 +38,10 @@ if TYPE_CHECKING:
 DEMO_KEY_PREFIX = "ow_demo_"
 
 Starter = Callable[["Api", asyncio.TaskGroup], Awaitable[None]]
+
+
+class DemoError(RuntimeError):
+    """The demo trader could not be set up (a deposit was refused)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,15 @@ async def ensure_demo_trader(
         return found, False
     (uid,) = await submit([CreateAccount(0)])
     assert isinstance(uid, int)
+    deposits = [Deposit(0, uid, c, amount) for c, amount in funds.items()]
+    for cmd, result in zip(deposits, await submit(deposits), strict=True):
+        if isinstance(result, Reject):
+            coin = ex.markets.coins.get(cmd.coin)
+            amount = format_units(cmd.amount, coin.scale) if coin else f"{cmd.amount} units of"
+            raise DemoError(
+                f"the deposit of {amount} {cmd.coin} to the demo trader (uid {uid}) was"
+                f" refused: {result.msg} ({result.code})"
+            )
     trader = DemoTrader(
         uid,
         DEMO_KEY_PREFIX + secrets.token_hex(12),
@@ -70,7 +86,9 @@ async def ensure_demo_trader(
         "demo-" + secrets.token_hex(4),
     )
     key = CreateApiKey(0, uid, trader.api_key, trader.secret, trader.passphrase, PERMISSIONS, ())
-    await submit([key, *(Deposit(0, uid, c, amount) for c, amount in funds.items())])
+    (made,) = await submit([key])
+    if isinstance(made, Reject):
+        raise DemoError(f"the demo trader's API key was refused: {made.msg} ({made.code})")
     return trader, True
 
 
@@ -92,10 +110,11 @@ def build_simulation(
     seed: int = 1,
     config: str | Path | None = None,
     replay: str | None = None,
-    replay_speed: int = 1,
+    replay_speed: int | None = None,
     replay_symbol: str | None = None,
 ) -> tuple[SimConfig, Simulation]:
-    """Read the configuration and the replay files; raises SimConfigError or ReplayError."""
+    """Read the configuration and the replay files; raises ``SimConfigError`` (of which
+    ``ReplayError``, for a replay file, is a kind). ``replay_speed`` None: the file's."""
     cfg = load_sim_config(
         markets,
         Path(config) if config is not None else None,
@@ -112,22 +131,21 @@ def demo_starter(
     seed: int = 1,
     config: str | Path | None = None,
     replay: str | None = None,
-    replay_speed: int = 1,
+    replay_speed: int | None = None,
     replay_symbol: str | None = None,
     out: TextIO | None = None,
 ) -> Starter:
-    """The ``--demo`` startup hook. Configuration errors stop the command line at once."""
-    try:
-        cfg, sim = build_simulation(
-            markets,
-            seed=seed,
-            config=config,
-            replay=replay,
-            replay_speed=replay_speed,
-            replay_symbol=replay_symbol,
-        )
-    except (SimConfigError, ReplayError) as exc:
-        raise SystemExit(f"openweex: bad simulation config: {exc}") from exc
+    """The ``--demo`` startup hook. The configuration and replay files are read here, at
+    once: ``SimConfigError`` (or ``ReplayError``) when they cannot be used, before the
+    server opens anything. The hook raises :class:`DemoError` when a deposit is refused."""
+    cfg, sim = build_simulation(
+        markets,
+        seed=seed,
+        config=config,
+        replay=replay,
+        replay_speed=replay_speed,
+        replay_symbol=replay_symbol,
+    )
 
     async def start(api: Api, tg: asyncio.TaskGroup) -> None:
         runtime = api.runtime

@@ -11,7 +11,8 @@ integers, centred), plus a pull of ``reversion x dt / 1 min`` of the gap back to
 (the configured price), so a demo left running for days stays near its configured price.
 The price is kept within [anchor / 20, anchor x 20] and at least one tick.
 
-Replay files (CSV, comma separated, an optional header line):
+Replay files (CSV, comma separated, UTF-8 with or without a byte order mark, an optional
+header line; a file whose name ends in ``.gz`` is read through gzip):
 
 * candles: ``ts_ms,open,high,low,close,volume``, one row per candle, ``ts_ms`` the candle's
   open time in Unix milliseconds, rows in increasing time. The price path through a candle
@@ -26,22 +27,29 @@ columns mean candles and four mean trades. Prices are rounded to the nearest tic
 symbol (half to even); ``volume``, ``qty`` and ``side`` are checked but do not drive
 anything. The file's time axis is replayed from its first row: simulated elapsed time ``t``
 reads the file at ``first_ts + t x speed``; past the end it starts over (``loop``) or holds
-the last price.
+the last price. A file that cannot be used (unreadable, not UTF-8, not CSV, a value that is
+not a number or is absurdly large) raises :class:`ReplayError` naming the line at fault.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import random
+import zlib
 from bisect import bisect_right
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from math import isqrt
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TextIO
 
-from openweex.sim.config import DEC
+from openweex.sim.config import DEC, MAX_DIGITS, WALK_RANGE, SimConfigError
 
 MINUTE_MS = 60_000
+MAX_TS_DIGITS = 18  # ts_ms: up to 10**18 - 1 milliseconds
 _BITS = 20
 _UNIT = 1 << _BITS  # standard deviation of ``normal_int``
 
@@ -79,8 +87,8 @@ class RandomWalk:
         self.rng = rng
         self.price = start if start > 0 else anchor
         self.last_ms = 0
-        self.low = max(1, anchor // 20)
-        self.high = anchor * 20
+        self.low = max(1, anchor // WALK_RANGE)
+        self.high = anchor * WALK_RANGE
 
     def advance(self, elapsed_ms: int) -> int:
         dt = elapsed_ms - self.last_ms
@@ -140,7 +148,7 @@ class Series:
 
 
 # -- loading ---------------------------------------------------------------------------------
-class ReplayError(ValueError):
+class ReplayError(SimConfigError):
     """A replay file that cannot be used."""
 
 
@@ -152,7 +160,10 @@ def to_ticks(text: str, price_scale: int, where: str) -> int:
         raise ReplayError(f"{where}: not a number: {text!r}") from exc
     if not d.is_finite():
         raise ReplayError(f"{where}: not a finite number: {text!r}")
-    ticks = int(d.scaleb(price_scale).to_integral_value(rounding=ROUND_HALF_EVEN))
+    digits = d.adjusted() + price_scale  # of the price in ticks, less one
+    if digits >= MAX_DIGITS:
+        raise ReplayError(f"{where}: price {text.strip()} is too large")
+    ticks = round(Fraction(d) * 10**price_scale) if digits >= -2 else 0  # half to even
     if ticks <= 0:
         raise ReplayError(f"{where}: price must be at least one tick, got {text!r}")
     return ticks
@@ -167,25 +178,60 @@ def _check_number(text: str, where: str) -> None:
         raise ReplayError(f"{where}: must be a non-negative number")
 
 
+def _is_ts(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= MAX_TS_DIGITS
+
+
 def _ts(text: str, where: str) -> int:
     t = text.strip()
-    if not t.isdigit():
+    if not _is_ts(t):
         raise ReplayError(f"{where}: ts_ms must be an integer number of milliseconds")
     return int(t)
 
 
+@contextmanager
+def _open_text(path: Path) -> Iterator[TextIO]:
+    """``path`` as UTF-8 text (a leading byte order mark dropped), gunzipped when its name
+    ends in ``.gz``."""
+    if path.suffix.lower() == ".gz":
+        with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            yield fh
+    else:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            yield fh
+
+
+def _read_lines(path: Path) -> list[tuple[int, list[str]]]:
+    """The file's non-empty CSV rows with their line numbers."""
+    lines: list[tuple[int, list[str]]] = []
+    reader = None
+    try:
+        with _open_text(path) as fh:
+            reader = csv.reader(fh)
+            lines = [(reader.line_num, row) for row in reader if row]
+    except UnicodeDecodeError as exc:
+        hint = "" if path.suffix.lower() == ".gz" else " (a gzipped file must end in .gz)"
+        raise ReplayError(f"cannot read {path}: it is not UTF-8 text{hint}") from exc
+    except csv.Error as exc:
+        where = f"{path}:{reader.line_num}" if reader is not None else str(path)
+        raise ReplayError(f"{where}: not a CSV row: {exc}") from exc
+    except gzip.BadGzipFile as exc:
+        raise ReplayError(f"cannot read {path}: not a gzip file ({exc})") from exc
+    except (EOFError, zlib.error) as exc:
+        raise ReplayError(f"cannot read {path}: the gzip data is damaged ({exc})") from exc
+    except OSError as exc:
+        raise ReplayError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return lines
+
+
 def _rows(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
     """The file's kind (``candles`` or ``trades``) and its data rows with line numbers."""
-    try:
-        with path.open(newline="") as fh:
-            lines = [(n, row) for n, row in enumerate(csv.reader(fh), 1) if row]
-    except OSError as exc:
-        raise ReplayError(f"cannot read {path}: {exc.strerror}") from exc
+    lines = _read_lines(path)
     if not lines:
         raise ReplayError(f"{path}: no rows")
     kind = ""
     first = [c.strip().lower() for c in lines[0][1]]
-    if not first[0].isdigit():
+    if not _is_ts(first[0]):
         kind = "candles" if "open" in first else "trades" if "price" in first else ""
         if not kind:
             raise ReplayError(f"{path}: header names neither candles (open) nor trades (price)")
@@ -203,6 +249,9 @@ def _candle_points(
     path: Path, rows: list[tuple[int, list[str]]], scale: int
 ) -> tuple[list[tuple[int, int]], int]:
     starts = [_ts(r[0], f"{path}:{n}") for n, r in rows]
+    for i in range(1, len(rows)):
+        if starts[i] <= starts[i - 1]:
+            raise ReplayError(f"{path}:{rows[i][0]}: rows must be in increasing time")
     points: list[tuple[int, int]] = []
     for i, (n, row) in enumerate(rows):
         where = f"{path}:{n}"
@@ -215,8 +264,6 @@ def _candle_points(
         start = starts[i] - starts[0]
         end = starts[i + 1] - starts[0] if i + 1 < len(starts) else start + MINUTE_MS
         d = end - start
-        if d <= 0:
-            raise ReplayError(f"{where}: rows must be in increasing time")
         mid = (h, lo) if c < o else (lo, h)
         points += [(start, o), (start + d // 4, mid[0]), (start + d // 2, mid[1])]
         points.append((start + 3 * d // 4, c))

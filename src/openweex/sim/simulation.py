@@ -1,12 +1,15 @@
 """The simulation as a deterministic step function: ``tick(exchange) -> commands``.
 
 A :class:`Simulation` holds, per symbol, a reference price source, a maker and a taker,
-each with its own ``random.Random`` seeded from ``(seed, symbol, role)`` (so adding a symbol
-does not change the others' draws). :meth:`Simulation.tick` reads the engine state it needs
-(its own resting orders, its balances), advances simulated time by ``tick_ms`` and returns
-the commands of that tick; it never touches a clock, the disk or the network. Given the same
-seed, configuration and engine state, a tick returns the same commands; so a run from the
-same starting state, whose ticks are applied one after the other with nothing else trading,
+each with its own ``random.Random`` seeded from ``(seed, run, symbol, role)`` (so adding a
+symbol does not change the others' draws). ``run`` is read from the engine state when the
+simulation is set up (its next order id and next trade id), so a restart on a data directory
+does not draw the previous run's numbers again, while the same starting state still gives
+the same run. :meth:`Simulation.tick` reads the engine state it needs (its own resting
+orders, its balances), advances simulated time by ``tick_ms`` and returns the commands of
+that tick; it never touches a clock, the disk or the network. Given the same seed,
+configuration and engine state, a tick returns the same commands; so a run from the same
+starting state, whose ticks are applied one after the other with nothing else trading,
 produces the same command sequence (ignoring the ``ts`` the writer stamps).
 
 Simulated time starts at 0 and is ``ticks x tick_ms``; a maker refreshes when it is due
@@ -18,7 +21,9 @@ them back to back, for tests and replays).
 Accounts. The simulation finds its accounts by API key names that it owns,
 ``owsim-maker-<SYMBOL>`` and ``owsim-taker-<SYMBOL>``, so a restart on the same data reuses
 them. Those keys have no permissions and an IP whitelist that matches nothing: the accounts
-cannot be used over the API. A new account is funded once, with deposits.
+cannot be used over the API. A new account is funded once, with deposits. The orders that
+the maker of a symbol without a maker now (``enabled = false`` since an earlier run) left on
+its book are cancelled at setup, so no stale quote stays behind.
 """
 
 from __future__ import annotations
@@ -30,11 +35,18 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from openweex.domain.commands import Command, CreateAccount, CreateApiKey, Deposit, PlaceBatch
+from openweex.domain.commands import (
+    CancelBatch,
+    Command,
+    CreateAccount,
+    CreateApiKey,
+    Deposit,
+    PlaceBatch,
+)
 from openweex.domain.markets import Markets, Symbol
-from openweex.engine.exchange import Exchange, Result
+from openweex.engine.exchange import MAX_BATCH, Exchange, Result
 from openweex.runtime import Runtime, RuntimeStopped
-from openweex.sim.config import MakerConfig, SimConfig
+from openweex.sim.config import MakerConfig, SimConfig, check_engine_limits
 from openweex.sim.makers import Maker
 from openweex.sim.prices import PriceSource, RandomWalk, load_series
 from openweex.sim.takers import Taker
@@ -57,15 +69,22 @@ class SymbolSim:
     next_refresh: int = 0
 
 
-def _rng(seed: int, symbol: str, role: str) -> random.Random:
-    return random.Random(f"{seed}:{symbol}:{role}")
+def run_id(ex: Exchange) -> str:
+    """What tells runs on one data directory apart, from its state: the next order and trade
+    ids (the same state gives the same id, and every run that trades moves them)."""
+    return f"{ex.next_order_id}:{ex.next_trade_id}"
 
 
-def _source(cfg: MakerConfig, sym: Symbol, seed: int) -> PriceSource:
+def _source(markets: Markets, cfg: MakerConfig, sym: Symbol) -> PriceSource:
+    """The reference source; a replay is loaded and checked against the engine's limits
+    (raises :class:`~openweex.sim.prices.ReplayError` or ``SimConfigError``)."""
     if cfg.replay is not None:
         spec = cfg.replay
-        return load_series(spec.path, sym.price_scale, spec.speed, spec.loop)
-    return RandomWalk(cfg.price, cfg.volatility, cfg.reversion, _rng(seed, sym.symbol, "price"))
+        series = load_series(spec.path, sym.price_scale, spec.speed, spec.loop)
+        check_engine_limits(markets, sym, cfg, max(series.prices), f"the replay of {spec.path}")
+        return series
+    # The generator is seeded for the run in Simulation.setup.
+    return RandomWalk(cfg.price, cfg.volatility, cfg.reversion, random.Random(0))
 
 
 class Simulation:
@@ -78,10 +97,14 @@ class Simulation:
         self.ticks = 0
         self.elapsed_ms = 0  # simulated time of the next tick
         self.now_ms = 0  # simulated time of the latest tick
+        self.run = ""  # set by setup()
         self.symbols = [
-            SymbolSim(m, markets.symbols[m.symbol], _source(m, markets.symbols[m.symbol], seed))
+            SymbolSim(m, markets.symbols[m.symbol], _source(markets, m, markets.symbols[m.symbol]))
             for m in config.makers
         ]
+
+    def _rng(self, symbol: str, role: str) -> random.Random:
+        return random.Random(f"{self.seed}:{self.run}:{symbol}:{role}")
 
     # -- accounts --------------------------------------------------------------------------
     async def _account(
@@ -100,15 +123,20 @@ class Simulation:
         return uid
 
     async def setup(self, ex: Exchange, submit: Submit) -> None:
-        """Find or create (and fund) the accounts; start walks at the last traded price."""
+        """Seed the generators for this run, find or create (and fund) the accounts, start
+        walks at the last traded price, cancel what disabled makers left on the books."""
+        self.run = run_id(ex)
         for s in self.symbols:
             name = s.sym.symbol
-            last = ex.market.last_price(name)
-            if isinstance(s.source, RandomWalk) and last > 0:
-                s.source.price = last
+            walk = s.source
+            if isinstance(walk, RandomWalk):
+                walk.rng = self._rng(name, "price")
+                last = ex.market.last_price(name)
+                if last > 0:
+                    walk.price = min(max(last, walk.low), walk.high)
             s.ref = s.source.advance(0)
-            maker = Maker(s.cfg, s.sym, 0, _rng(self.seed, name, "maker"))
-            taker = Taker(s.cfg, s.sym, 0, _rng(self.seed, name, "taker"))
+            maker = Maker(s.cfg, s.sym, 0, self._rng(name, "maker"))
+            taker = Taker(s.cfg, s.sym, 0, self._rng(name, "taker"))
             maker.uid = await self._account(
                 ex, submit, f"{KEY_PREFIX}maker-{name}", maker.funding(s.ref)
             )
@@ -116,6 +144,22 @@ class Simulation:
                 ex, submit, f"{KEY_PREFIX}taker-{name}", taker.funding(s.ref)
             )
             s.maker, s.taker = maker, taker
+        await self._cancel_stale_quotes(ex, submit)
+
+    async def _cancel_stale_quotes(self, ex: Exchange, submit: Submit) -> None:
+        """Cancel the resting orders of the makers of symbols that have no maker in this
+        configuration (disabled since an earlier run): nobody would ever move them."""
+        active = {s.sym.symbol for s in self.symbols}
+        cmds: list[Command] = []
+        for name in self.markets.symbols:
+            rec = ex.api_keys.get(f"{KEY_PREFIX}maker-{name}")
+            if name in active or rec is None:
+                continue
+            ids = [o.order_id for o in ex.books[name].live_orders() if o.uid == rec.uid]
+            for i in range(0, len(ids), MAX_BATCH):
+                cmds.append(CancelBatch(0, rec.uid, name, tuple(ids[i : i + MAX_BATCH])))
+        if cmds:
+            await submit(cmds)
 
     @property
     def uids(self) -> set[int]:
