@@ -18,12 +18,13 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import math
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from . import _cli_format as fmt
 from ._base import checked_base_url
@@ -52,6 +53,7 @@ CLI_RETRY = RetryPolicy(max_retries=2, initial_backoff=0.2)
 # The most a single request may ask for (the server caps larger values, so they are refused
 # here rather than silently shortened): market/fills, market/depth (levels a side), candles.
 MAX_TRADES, MAX_DEPTH, MAX_CANDLES = 500, 500, 1000
+_N = TypeVar("_N", int, float)
 SYMBOL_HELP = "trading pair: BTCUSDT_SPBL (or BTCUSDT)"
 OK, API_FAILED, USAGE, UNREACHABLE, INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -216,41 +218,35 @@ def decimal_arg(text: str) -> Decimal:
     return value
 
 
-def count_arg(text: str) -> int:
-    """An argparse type: an int >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value
+def number_arg(
+    convert: Callable[[str], _N], kind: str, fits: Callable[[_N], bool], says: str
+) -> Callable[[str], _N]:
+    """An argparse type: ``convert(text)`` (else "not ``kind``"), kept when ``fits`` (else
+    "must be ``says``")."""
 
-
-def limit_arg(maximum: int) -> Callable[[str], int]:
-    """An argparse type: an int from 1 to ``maximum``."""
-
-    def parse(text: str) -> int:
+    def parse(text: str) -> _N:
         try:
-            value = int(text)
+            value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if not 1 <= value <= maximum:
-            raise argparse.ArgumentTypeError(f"must be between 1 and {maximum}: {text!r}")
+            raise argparse.ArgumentTypeError(f"not {kind}: {text!r}") from None
+        if not fits(value):
+            raise argparse.ArgumentTypeError(f"must be {says}: {text!r}")
         return value
 
     return parse
 
 
-def seconds_arg(text: str) -> float:
-    """An argparse type: a finite number of seconds > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
-    return value
+count_arg = number_arg(int, "an integer", lambda value: value >= 0, "0 or more")
+seconds_arg = number_arg(
+    float, "a number", lambda value: 0 < value < math.inf, "a positive number of seconds"
+)
+
+
+def limit_arg(maximum: int) -> Callable[[str], int]:
+    """An argparse type: an int from 1 to ``maximum``."""
+    return number_arg(
+        int, "an integer", lambda value: 1 <= value <= maximum, f"between 1 and {maximum}"
+    )
 
 
 # -- the parser ------------------------------------------------------------------------------
