@@ -318,8 +318,8 @@ def test_export_writes_its_file_whole(data_dir: Path, capsys: pytest.CaptureFixt
     ("text", "code", "says"),
     [
         (None, 2, "cannot read"),
-        ("[1]", 1, "is not an openweex export file"),
-        ('{"format": "openweex-export", "version": 1}', 1, "is not an openweex export file"),
+        ("[1]", 2, "is not an openweex export file"),
+        ('{"format": "openweex-export", "version": 1}', 2, "is not an openweex export file"),
         ("{not json", 2, "cannot read"),
     ],
 )

@@ -405,7 +405,7 @@ def _read_export(path: Path) -> dict[str, Any]:
         and isinstance(doc.get("history"), dict)
         and isinstance(doc.get("state_hash"), str)
     ):
-        raise SystemExit(f"openweex: {path} is not an openweex export file")
+        fail(f"{path} is not an openweex export file")
     return doc
 
 
@@ -418,7 +418,7 @@ def _open_empty(d: Path, markets: Markets) -> None:
     with journal_locked(d, "import into", "nothing was written"):
         empty = _is_empty(d, markets)
     if not empty:
-        raise SystemExit(f"openweex: {d} is not empty (reset it first)")
+        fail(f"{d} is not empty (reset it first)")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -438,11 +438,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         reproduced = Exchange.from_state(markets, state).state_hash() == doc["state_hash"]
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-        raise SystemExit(
-            f"openweex: {args.file} holds a state that cannot be read: {exc!r}"
-        ) from None
+        fail(f"{args.file} holds a state that cannot be read: {exc!r}")
     if not reproduced:
-        raise SystemExit("openweex: the export file does not reproduce its state hash")
+        fail(f"{args.file} does not reproduce its state hash")
     try:
         d.mkdir(parents=True, exist_ok=True)
         journal = Journal.open(d)

@@ -142,13 +142,16 @@ async def test_export_import_round_trip_and_continue(
             await submit_all(rt, cmds[700:])
     assert state_of(dst) == state_of(src)
     assert state_of(dst)[0] == expected_hash(cmds)
-    with pytest.raises(SystemExit, match="not empty"):
+    with pytest.raises(SystemExit) as refused:
         main(["data", "import", str(out_file), "--data-dir", str(dst)])
+    assert refused.value.code == 2 and "not empty" in capsys.readouterr().err
     doc = json.loads(out_file.read_text())
     doc["state_hash"] = "0" * 64
     out_file.write_text(json.dumps(doc))
-    with pytest.raises(SystemExit, match="does not reproduce"):
+    with pytest.raises(SystemExit) as refused:
         main(["data", "import", str(out_file), "--data-dir", str(tmp_path / "other")])
+    assert refused.value.code == 2 and "does not reproduce" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()
 
 
 async def test_serve_refuses_a_corrupt_journal_with_one_line(tmp_path: Path) -> None:

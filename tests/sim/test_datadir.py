@@ -38,7 +38,9 @@ async def filled(tmp_path: Path) -> Path:
     return d
 
 
-def test_export_reset_import_check_round_trip(filled: Path, tmp_path: Path) -> None:
+def test_export_reset_import_check_round_trip(
+    filled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = state_hash(filled)
     out = tmp_path / "state.json"
     assert data("export", str(out), "--data-dir", str(filled)) == 0
@@ -48,8 +50,9 @@ def test_export_reset_import_check_round_trip(filled: Path, tmp_path: Path) -> N
     assert data("import", str(out), "--data-dir", str(filled)) == 0
     assert data("check", "--data-dir", str(filled)) == 0
     assert state_hash(filled) == before
-    with pytest.raises(SystemExit, match="not empty"):
+    with pytest.raises(SystemExit) as refused:
         data("import", str(out), "--data-dir", str(filled))
+    assert refused.value.code == 2 and "is not empty" in capsys.readouterr().err
 
 
 def test_import_into_a_new_directory(filled: Path, tmp_path: Path) -> None:
