@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -108,6 +110,35 @@ async def test_access_log_one_line_per_request(
     assert "path=/missing status=404 code=40404" in lines[3]
     for line in lines:
         float(line.rsplit("latency_ms=", 1)[1])
+
+
+async def test_access_log_of_paths_that_are_not_routes(
+    ex: InProc, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/openapi.json is logged too; an unknown path is logged encoded (it cannot add fields
+    to the line) with the time it took, not zero."""
+    ticks = iter([10.0, 10.25])  # the 404's start, then its log line
+    clock = SimpleNamespace(perf_counter=lambda: next(ticks), time_ns=time.time_ns)
+    monkeypatch.setattr("openweex.api.app.time", clock)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="openweex.access"):
+        await ex.http.get("/x%20status=200%20code=00000")
+    monkeypatch.undo()
+    with caplog.at_level(logging.INFO, logger="openweex.access"):
+        await ex.http.get("/openapi.json")
+    lines = [r.getMessage() for r in caplog.records if r.name == "openweex.access"]
+    assert lines[0] == (
+        "method=GET path=/x%20status=200%20code=00000 status=404 code=40404 latency_ms=250.000"
+    )
+    assert lines[1].startswith("method=GET path=/openapi.json status=200 code=00000 latency_ms=")
+    assert len(lines) == 2
+
+
+async def test_an_echoed_detail_is_escaped_to_ascii(ex: InProc) -> None:
+    r = await ex.http.get("/api/spot/v1/public/product?symbol=%ff%fe")
+    payload = r.json()
+    assert payload["code"] == "40102" and payload["msg"].isascii(), payload
+    assert r.content.isascii()
 
 
 async def test_access_log_can_be_turned_off(

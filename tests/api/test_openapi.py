@@ -63,3 +63,28 @@ def test_rate_limited_answers_declare_retry_after() -> None:
         for method, op in ops.items():
             if method in METHODS and "429" in op["responses"]:
                 assert "Retry-After" in op["responses"]["429"]["headers"], (method, path)
+
+
+def _body(doc: dict[str, Any], path: str) -> dict[str, Any]:
+    schema: dict[str, Any] = doc["paths"][path]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["schema"]
+    return schema
+
+
+def test_bodies_declare_what_the_server_reads() -> None:
+    """The admin bodies name their fields; a market order needs no force nor price."""
+    doc = openapi_document(load_routes())
+    funds = ["uid", "coin", "amount"]
+    for path, required in (
+        ("/admin/v1/api-keys", ["uid", "passphrase"]),
+        ("/admin/v1/deposits", funds),
+        ("/admin/v1/withdrawals", funds),
+        ("/admin/v1/transfers", [*funds, "fromType", "toType"]),
+        ("/api/spot/v1/trade/orders", ["symbol", "side", "orderType", "quantity"]),
+    ):
+        body = _body(doc, path)
+        assert body["required"] == required, path
+        assert set(required) <= set(body["properties"]), path
+    assert {"permissions", "ipWhitelist"} <= set(_body(doc, "/admin/v1/api-keys")["properties"])
+    assert {"force", "price"} <= set(_body(doc, "/api/spot/v1/trade/orders")["properties"])

@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 import orjson
 from starlette.applications import Starlette
@@ -140,11 +141,18 @@ async def read_body(receive: Receive, limit: int) -> bytes:
 
 
 def log_access(method: str, path: str, status: int, code: str, started: float) -> None:
+    """One access-log line. The path is logged percent-encoded, as it came on the wire: a
+    decoded one could carry spaces and ``key=value`` pairs that pass for the line's own."""
     if access_log.isEnabledFor(logging.INFO):
         ms = (time.perf_counter() - started) * 1000
+        shown = quote(path, safe=_PATH_SAFE)
         access_log.info(
-            "method=%s path=%s status=%d code=%s latency_ms=%.3f", method, path, status, code, ms
+            "method=%s path=%s status=%d code=%s latency_ms=%.3f", method, shown, status, code, ms
         )
+
+
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 path characters (and "%" is encoded)
+STARTED = "openweex.started"  # scope key: when a request that falls through began
 
 
 def _client_ip(scope: Scope) -> str:
@@ -320,6 +328,7 @@ class WeexApp:
             return
         methods, path_params = self._find(scope["path"])
         if methods is None:
+            scope[STARTED] = time.perf_counter()  # for the access log of a 404
             await self.fallback(scope, receive, send)
             return
         serve = methods.get(scope["method"])
@@ -339,7 +348,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = errors.METHOD_NOT_ALLOWED if exc.status_code == 405 else errors.NOT_FOUND
     status = 405 if exc.status_code == 405 else 404
-    log_access(request.method, request.url.path, status, code, time.perf_counter())
+    started = request.scope.get(STARTED)
+    if started is None:
+        started = time.perf_counter()
+    log_access(request.method, request.scope["path"], status, code, started)
     body = wire.error_body(errors.reject(code), now_ms())
     return Response(body, status_code=status, media_type="application/json")
 
@@ -359,7 +371,9 @@ def load_routes() -> list[RouteSpec]:
 
 def _static(body: bytes) -> Callable[..., Awaitable[None]]:
     async def serve(scope: Scope, receive: Receive, send: Send, _: Any) -> None:
+        started = time.perf_counter()
         await send_json(send, 200, body)
+        log_access(scope["method"], scope["path"], 200, errors.SUCCESS, started)
 
     return serve
 

@@ -58,8 +58,8 @@ def ok_body(data: Any, now: int) -> bytes:
 
 def error_body(rej: Reject, now: int) -> bytes:
     msg = rej.msg
-    if not msg.isascii():  # a detail may quote client input, e.g. a lone surrogate
-        msg = msg.encode("utf-8", "replace").decode("utf-8")
+    if not msg.isascii():  # a detail may quote client input: escaped, messages are ASCII
+        msg = msg.encode("ascii", "backslashreplace").decode("ascii")
     return orjson.dumps({"code": rej.code, "msg": msg, "requestTime": now, "data": None})
 
 

@@ -150,7 +150,19 @@ async def create_account(ctx: Ctx) -> Any:
     return {"uid": str(uid)}
 
 
-@route("POST", f"{ADMIN}/api-keys")
+FUNDS_PARAMS = (("uid", "integer", True), ("coin", "string", True), ("amount", "string", True))
+
+
+@route(
+    "POST",
+    f"{ADMIN}/api-keys",
+    params=(
+        ("uid", "integer", True),
+        ("passphrase", "string", True),
+        ("permissions", "array", False),
+        ("ipWhitelist", "array", False),
+    ),
+)
 async def create_api_key(ctx: Ctx) -> Any:
     """Issue an API key; the secret is shown only in this response."""
     p = ctx.params
@@ -173,19 +185,23 @@ async def _funds(ctx: Ctx, kind: type[Deposit] | type[Withdraw]) -> Any:
     return bill_data(ctx.api.markets, result)
 
 
-@route("POST", f"{ADMIN}/deposits")
+@route("POST", f"{ADMIN}/deposits", params=FUNDS_PARAMS)
 async def deposit(ctx: Ctx) -> Any:
     """Credit a user's available balance."""
     return await _funds(ctx, Deposit)
 
 
-@route("POST", f"{ADMIN}/withdrawals")
+@route("POST", f"{ADMIN}/withdrawals", params=FUNDS_PARAMS)
 async def withdraw(ctx: Ctx) -> Any:
     """Debit a user's available balance (43012 when it is not enough)."""
     return await _funds(ctx, Withdraw)
 
 
-@route("POST", f"{ADMIN}/transfers")
+@route(
+    "POST",
+    f"{ADMIN}/transfers",
+    params=(*FUNDS_PARAMS, ("fromType", "string", True), ("toType", "string", True)),
+)
 async def transfer(ctx: Ctx) -> Any:
     """Move funds between SPOT and another account type."""
     p = ctx.params

@@ -43,7 +43,7 @@ MAX_BATCH = 50
 ORDER_PARAMS = (
     ("side", S, True),
     ("orderType", S, True),
-    ("force", S, True),
+    ("force", S, False),  # required for limit orders only (40019), like price
     ("price", S, False),
     ("quantity", S, True),
     ("clientOrderId", S, False),
