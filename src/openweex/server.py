@@ -295,6 +295,6 @@ async def _serve(markets: Markets, opts: ServeOptions, out: Any) -> int:
         sock.close()
     await runtime.finish()
     if runtime.fatal is not None:
-        log.critical("stopped after a journal failure: %s", runtime.fatal)
+        log.critical("stopped after a failure of its storage: %s", runtime.fatal)
         return 3
     return 0

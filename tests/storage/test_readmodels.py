@@ -583,3 +583,23 @@ def test_only_orders_with_a_client_order_id_are_in_its_index(tmp_path: Path) -> 
         assert plain is not None and plain.client_oid == ""
     finally:
         store.close()
+
+
+def test_a_full_disk_is_the_error_told(tmp_path: Path) -> None:
+    """A write that fails for lack of space raises that error (SQLite may have rolled the
+    transaction back by itself: nothing is left to roll back, and that is no error)."""
+    path = tmp_path / "h.sqlite3"
+    store = SqliteStore(path, MARKETS)
+    try:
+        store.write(1, _transfers(1, 10))
+        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+        store._db.execute(f"PRAGMA max_page_count = {pages + 2}")
+        with pytest.raises(sqlite3.OperationalError, match="full"):
+            store.write(2, _transfers(11, 5000))
+        assert not store._db.in_transaction
+        store._db.execute("PRAGMA max_page_count = 1073741823")
+        store.write(2, _transfers(11, 5))  # the store goes on once there is room
+        rows = store.transfers(10001, None, None, Page(None, None, 100), 0)
+        assert len(rows) == 15
+    finally:
+        store.close()

@@ -32,6 +32,7 @@ above the cursor, oldest first (:meth:`SqliteStore._paged`). A fill's id is
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -324,8 +325,17 @@ def write_rows(
         db.execute("INSERT OR REPLACE INTO meta VALUES ('applied_seq', ?)", (seq,))
         db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        rollback(db)
         raise
+
+
+def rollback(db: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if any: after a failed statement, its error is the
+    one to tell (a disk full, say), not that there was nothing left to roll back (SQLite
+    rolls back by itself on some errors)."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
 
 
 class SqliteStore:
@@ -446,7 +456,7 @@ class SqliteStore:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('applied_seq', ?)", (seq,))
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            rollback(db)
             raise
 
     # -- writing -------------------------------------------------------------------------
