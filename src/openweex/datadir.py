@@ -272,7 +272,14 @@ def _check_read_models(path: Path, exchange: Exchange, last: int, report: CheckR
     mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
     db = sqlite3.connect(f"file:{path}?{mode}", uri=True)
     try:
-        row = db.execute("SELECT value FROM meta WHERE key='applied_seq'").fetchone()
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key='applied_seq'").fetchone()
+        except sqlite3.DatabaseError as exc:  # not a database, or not ours, or damaged
+            report.problem(
+                f"read models {path} cannot be read ({exc}); they are rebuilt from the journal"
+                f" once {path.name} and its -wal and -shm files are moved away"
+            )
+            return
         rm_seq = int(row[0]) if row else 0
         if rm_seq > last:
             report.problem(f"read models are at seq {rm_seq}, ahead of the journal ({last})")

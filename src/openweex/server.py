@@ -14,6 +14,7 @@ import os
 import secrets
 import signal
 import socket
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from openweex.cpulatency import CpuLatencyRequest
 from openweex.domain.markets import Markets
 from openweex.gcsettings import tune_gc
 from openweex.recovery import RecoveryError
-from openweex.runtime import Runtime
+from openweex.runtime import READ_MODELS_FILE, Runtime
 from openweex.storage.journal import JournalError
 
 log = logging.getLogger(__name__)
@@ -224,6 +225,12 @@ def _open(markets: Markets, opts: ServeOptions) -> tuple[Runtime, str, Path | No
     except OSError as exc:  # a file of the data directory
         where = exc.filename or opts.data_dir
         raise StartError(f"cannot start: {where}: {exc.strerror or exc}") from exc
+    except sqlite3.DatabaseError as exc:  # the read models' file: damaged, or not ours
+        models = opts.data_dir / READ_MODELS_FILE
+        raise StartError(
+            f"cannot start: the read models {models} cannot be read ({exc}); they are rebuilt"
+            f" from the journal once {models.name} and its -wal and -shm files are moved away"
+        ) from exc
     return runtime, token, token_path
 
 

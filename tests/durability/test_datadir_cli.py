@@ -175,6 +175,36 @@ async def test_serve_refuses_a_corrupt_journal_with_one_line(tmp_path: Path) -> 
         assert f"journal corrupt: {seg} at byte offset" in lines[0]
 
 
+async def test_damaged_read_models_are_named_by_serve_and_check(tmp_path: Path) -> None:
+    """A read-model file that is not a database: serve refuses in one line saying how they
+    are rebuilt, check reports it as a problem (exit 1); moved away, both are fine."""
+    d = tmp_path / "d"
+    await _filled(d, n=100)
+    models = d / "history.sqlite3"
+    with models.open("r+b") as fh:
+        fh.write(b"not a database at all" * 40)
+
+    def openweex(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "openweex", *argv, "--data-dir", str(d)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    served = openweex("serve", "--port", "0")
+    assert served.returncode == 2 and "Traceback" not in served.stderr + served.stdout
+    (line,) = served.stderr.strip().splitlines()
+    assert line.startswith(f"openweex: cannot start: the read models {models} cannot be read")
+    assert "rebuilt from the journal once history.sqlite3" in line
+    checked = openweex("data", "check")
+    assert checked.returncode == 1, checked
+    assert f"PROBLEM: read models {models} cannot be read" in checked.stdout
+    for side in d.glob("history.sqlite3*"):
+        side.rename(tmp_path / side.name)
+    assert openweex("data", "check").returncode == 0
+
+
 async def test_check_refuses_while_the_journal_is_in_use(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
