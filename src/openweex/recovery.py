@@ -16,9 +16,10 @@ Order of work:
    snapshot (for example ``history.sqlite3`` was deleted), replay starts from the newest
    snapshot at or below their seq, or from the start of history, so that they are rebuilt;
    only when the journal no longer reaches back that far is the start allowed with a gap in
-   history (a warning says so). Read models ahead of the journal (a journal restored from an
-   older copy) are rebuilt from scratch when the journal holds the whole history, and refused
-   otherwise.
+   history (a warning says so). Read models ahead of the journal are refused: they were
+   written after the journal made those records durable, so records once acknowledged are
+   missing from it (a damaged journal, or an older copy restored). Moving the read models
+   away is the operator's way to accept that and rebuild them from the journal.
 """
 
 from __future__ import annotations
@@ -290,15 +291,19 @@ def _check_read_models(journal: Journal, store: HistoryStore) -> int:
             f"the read models are at seq {rm_seq} but {journal.directory} holds no journal "
             "segment: the journal is missing"
         )
-    if journal.origin_seq != 0:
-        raise RecoveryError(
-            f"the read models are at seq {rm_seq}, ahead of the journal (last seq "
-            f"{journal.last_seq}), and the journal no longer holds the whole history to "
-            "rebuild them; move history.sqlite3 away to start with a gap in history"
-        )
-    log.warning("read models are ahead of the journal (seq %d); rebuilding them", rm_seq)
-    store.reset()
-    return 0
+    # The read models are written only after the journal made a batch durable: ahead of it,
+    # they show that records acknowledged once are gone from it. Never a start over that.
+    remedy = (
+        "rebuild them from it"
+        if journal.origin_seq == 0
+        else "start with a gap in history (the journal no longer holds all of it)"
+    )
+    raise RecoveryError(
+        f"the read models are at seq {rm_seq}, ahead of the journal (last seq "
+        f"{journal.last_seq}): records acknowledged up to seq {rm_seq} are missing from the "
+        "journal. If an older copy of the journal was restored on purpose, move "
+        f"history.sqlite3 (and its -wal and -shm files) away to {remedy}"
+    )
 
 
 def _rebuild_base(

@@ -245,7 +245,11 @@ async def test_read_models_behind_the_snapshots_are_caught_up(tmp_path: Path) ->
     assert state_of(d) == want
 
 
-async def test_read_models_ahead_of_the_journal_are_rebuilt(tmp_path: Path) -> None:
+async def test_read_models_ahead_of_the_journal_refuse_the_start(tmp_path: Path) -> None:
+    """Records acknowledged once are missing from the journal: refused, nothing changed;
+    with the read models moved away (the operator accepts the older journal), rebuilt."""
+    from openweex.recovery import RecoveryError
+
     cmds = make_commands(600, 10)
     want = await reference(tmp_path, cmds[:400])
     d = tmp_path / "ahead"
@@ -257,6 +261,12 @@ async def test_read_models_ahead_of_the_journal_are_rebuilt(tmp_path: Path) -> N
         await submit_all(rt, cmds[400:])
     shutil.rmtree(d / "journal")
     shutil.copytree(saved, d / "journal")  # an older copy of the journal, newer read models
+    models = {p.name: p.read_bytes() for p in d.glob("history.sqlite3*")}
+    with pytest.raises(RecoveryError, match=r"ahead of the journal .*acknowledged up to seq"):
+        open_closed(d)
+    assert {p.name: p.read_bytes() for p in d.glob("history.sqlite3*")} == models
+    for p in d.glob("history.sqlite3*"):
+        p.unlink()
     assert state_of(d) == want
 
 
