@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from openweex.domain.events import Event
 from openweex.domain.markets import Markets
 from openweex.engine.exchange import Exchange
+from openweex.engine.trading import order_update
 from openweex.storage import codec
 from openweex.storage.files import FsyncFn
 from openweex.storage.journal import DEFAULT_SEGMENT_SIZE, Journal
@@ -243,6 +244,8 @@ def _recover_state(
     base, base_ex = snap_seq, exchange
     if rm_seq < snap_seq:
         base, base_ex = _rebuild_base(journal, snapshots, markets, rm_seq, snap_seq, exchange)
+        if base == snap_seq:  # the journal does not reach back: history has a gap
+            _seed_open_orders(store, snap_seq, base_ex)
     load_seconds = time.perf_counter() - t0
     stats = ReplayStats()
     bulk = journal.last_seq - rm_seq >= BULK_RECORDS
@@ -304,6 +307,19 @@ def _check_read_models(journal: Journal, store: HistoryStore) -> int:
         "journal. If an older copy of the journal was restored on purpose, move "
         f"history.sqlite3 (and its -wal and -shm files) away to {remedy}"
     )
+
+
+def _seed_open_orders(store: HistoryStore, seq: int, exchange: Exchange) -> None:
+    """Write the orders resting in ``exchange`` (a snapshot's state at ``seq``) into read
+    models that cannot be caught up to it: the history before it is gone, but the orders
+    still open are known, and found by ``orderInfo`` as by ``open-orders``."""
+    events: list[object] = [
+        order_update(o, o.ctime, o.uid, o.order_id, o.price, o.quantity, o.ctime, False)
+        for book in exchange.books.values()
+        for o in book.live_orders()
+    ]
+    store.write(seq, events)
+    log.warning("the %d open orders of snapshot %d are written into them", len(events), seq)
 
 
 def _rebuild_base(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from openweex.datadir import check_data_dir
 from openweex.domain.commands import Command
 from openweex.domain.events import Event
 from openweex.engine.ledger import ApiKeyRecord
@@ -424,9 +425,18 @@ async def test_journal_retention_keeps_what_the_oldest_snapshot_needs(
     for f in d.glob("history.sqlite3*"):
         f.unlink()
     with caplog.at_level(logging.WARNING):
-        rt3 = open_closed(d)  # starts, with a gap in history
-    close(rt3)
+        rt3 = open_closed(d)  # starts, with a gap in history...
+    try:
+        live = [o for book in rt3.exchange.books.values() for o in book.live_orders()]
+        assert live
+        for o in live:  # ...but the orders still open are in it, as the engine has them
+            row = rt3.store.get_order(o.uid, o.order_id, "")
+            assert row is not None and row.status == o.status and row.price == o.price
+    finally:
+        close(rt3)
     assert "history before seq" in caplog.text
+    assert "open orders of snapshot" in caplog.text
+    assert check_data_dir(d, MARKETS).problems == []
 
 
 async def test_close_drains_what_was_submitted(tmp_path: Path) -> None:
