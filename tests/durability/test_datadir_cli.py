@@ -4,9 +4,11 @@ export | import``, and ``openweex serve`` refusing a corrupt journal."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,7 @@ from openweex.cli import main
 from openweex.storage import codec
 from openweex.storage.snapshots import SnapshotStore
 from tests.durability.helpers import (
+    MARKETS,
     crashing,
     expected_hash,
     make_commands,
@@ -215,3 +218,33 @@ async def test_check_refuses_while_the_journal_is_in_use(
     assert code == 2 and "already open" in out
     code, out = cli(capsys, "data", "check", "--data-dir", str(tmp_path / "nowhere"))
     assert code == 2 and "no data directory" in out
+
+
+@pytest.mark.parametrize("lock_there", [True, False])
+async def test_check_reads_a_read_only_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lock_there: bool
+) -> None:
+    """A read-only copy or mount (a backup being verified): the lock is taken with the file
+    opened for reading, or not at all where no lock file can be made (no server can run
+    there either)."""
+    import errno
+
+    from openweex.datadir import check_data_dir
+    from openweex.storage import journal as journal_mod
+
+    d = tmp_path / "d"
+    await _filled(d, n=100)
+    if not lock_there:
+        (d / "journal" / "LOCK").unlink()
+    real_open = os.open
+    writes = os.O_WRONLY | os.O_RDWR | os.O_CREAT
+
+    def read_only_fs(path: Any, flags: int, *args: Any) -> int:
+        if flags & writes:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(journal_mod.os, "open", read_only_fs)
+    report = check_data_dir(d, MARKETS)
+    assert report.problems == [], report.lines
+    assert (d / "journal" / "LOCK").exists() is lock_there

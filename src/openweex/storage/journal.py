@@ -53,6 +53,7 @@ drops are serialised by a lock, so they may run on different threads.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -276,6 +277,27 @@ def lock_journal(jdir: Path) -> int:
     return fd
 
 
+def _lock_to_read(jdir: Path) -> int | None:
+    """:func:`lock_journal` for a reader, which may work on a read-only copy or mount: the
+    ``LOCK`` file is opened for reading (a lock does not need more). None when there is
+    none and none can be made there: then no server can have the journal open either."""
+    try:
+        fd = os.open(jdir / "LOCK", os.O_RDONLY)
+    except FileNotFoundError:
+        try:
+            return lock_journal(jdir)
+        except OSError as exc:
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                return None
+            raise
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise JournalError(f"journal {jdir} is already open (LOCK is held)") from None
+    return fd
+
+
 def _read_segment(seg: _Segment, seq: int) -> Iterator[list[Record]]:
     """Records of ``seg`` with a seq >= ``seq``, checking that it ends at ``seg.last_seq``."""
     start, expect = seg.start_for(seq)
@@ -367,11 +389,12 @@ class Journal:
                 return cls(jdir, [], opts, None, None)
             jdir.mkdir(parents=True)
             fsync_dir(jdir.parent, fsync=fsync)
-        lock_fd = lock_journal(jdir)
+        lock_fd = _lock_to_read(jdir) if read_only else lock_journal(jdir)
         try:
             segments, torn = _scan_all(jdir, opts, verify)
         except BaseException:
-            os.close(lock_fd)
+            if lock_fd is not None:
+                os.close(lock_fd)
             raise
         if torn is not None:
             log.warning(
