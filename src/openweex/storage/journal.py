@@ -268,7 +268,12 @@ def lock_journal(jdir: Path) -> int:
     """Take the lock of journal directory ``jdir`` (its ``LOCK`` file, created if needed),
     the one every opener of the journal holds while it has it open; returns its descriptor
     (closing it releases the lock). :class:`JournalError` when another process holds it."""
-    fd = os.open(jdir / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
+    return _locked(os.open(jdir / "LOCK", os.O_RDWR | os.O_CREAT, 0o644), jdir)
+
+
+def _locked(fd: int, jdir: Path) -> int:
+    """``fd`` (of ``jdir``'s ``LOCK``) once locked; closed, and :class:`JournalError`, when
+    another process holds the lock."""
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -290,12 +295,7 @@ def _lock_to_read(jdir: Path) -> int | None:
             if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
                 return None
             raise
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise JournalError(f"journal {jdir} is already open (LOCK is held)") from None
-    return fd
+    return _locked(fd, jdir)
 
 
 def _read_segment(seg: _Segment, seq: int) -> Iterator[list[Record]]:
