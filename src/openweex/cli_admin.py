@@ -38,23 +38,16 @@ def _admin_common(p: argparse.ArgumentParser) -> None:
 def _token(args: argparse.Namespace) -> str:
     """The admin token of ``--admin-token`` (or the environment), else of the data
     directory's token file; one that could not be sent in a header is refused here."""
-    from openweex.server import TOKEN_FILE, StartError, checked_token
+    from openweex.server import TOKEN_FILE, StartError, checked_token, stored_token
 
-    if args.admin_token:
-        token, source = str(args.admin_token), "--admin-token"
-    else:
-        path = args.data_dir / TOKEN_FILE
-        try:
-            token, source = path.read_bytes().decode().strip(), str(path)
-        except FileNotFoundError:
-            raise SystemExit(
-                "openweex: no admin token (use --admin-token or OPENWEEX_ADMIN_TOKEN)"
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = (exc.strerror or exc) if isinstance(exc, OSError) else "it is not text"
-            raise SystemExit(f"openweex: cannot read the admin token in {path}: {reason}") from None
     try:
-        return checked_token(token, source)
+        if args.admin_token:
+            return checked_token(str(args.admin_token), "--admin-token")
+        path = args.data_dir / TOKEN_FILE
+        stored = stored_token(path)
+        if stored is None:
+            raise SystemExit("openweex: no admin token (use --admin-token or OPENWEEX_ADMIN_TOKEN)")
+        return checked_token(stored, str(path))
     except StartError as exc:
         raise SystemExit(f"openweex: {exc}") from None
 

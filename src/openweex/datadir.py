@@ -56,6 +56,7 @@ from openweex.storage.journal import (
     JournalError,
     lock_journal,
 )
+from openweex.storage.readmodels import unreadable
 from openweex.storage.snapshots import SnapshotStore
 
 if TYPE_CHECKING:
@@ -275,10 +276,7 @@ def _check_read_models(path: Path, exchange: Exchange, last: int, report: CheckR
         try:
             row = db.execute("SELECT value FROM meta WHERE key='applied_seq'").fetchone()
         except sqlite3.DatabaseError as exc:  # not a database, or not ours, or damaged
-            report.problem(
-                f"read models {path} cannot be read ({exc}); they are rebuilt from the journal"
-                f" once {path.name} and its -wal and -shm files are moved away"
-            )
+            report.problem(unreadable(path, exc))
             return
         rm_seq = int(row[0]) if row else 0
         if rm_seq > last:

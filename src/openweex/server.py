@@ -31,6 +31,7 @@ from openweex.domain.markets import Markets
 from openweex.gcsettings import tune_gc
 from openweex.recovery import RecoveryError
 from openweex.runtime import READ_MODELS_FILE, Runtime
+from openweex.storage import readmodels
 from openweex.storage.journal import JournalError
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,18 @@ def given_token(given: str | None) -> str | None:
     return None
 
 
+def stored_token(path: Path) -> str | None:
+    """The text of admin-token file ``path`` without its surrounding whitespace (not
+    checked); None when there is no such file. :class:`StartError` when it cannot be read."""
+    try:
+        return path.read_bytes().decode().strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = (exc.strerror or exc) if isinstance(exc, OSError) else "it is not text"
+        raise StartError(f"cannot read the admin token in {path}: {reason}") from exc
+
+
 def admin_token(data_dir: Path, given: str | None) -> tuple[str, Path | None]:
     """The admin token: given, from the environment, or stored (mode 0600) in the data dir,
     with the path of the file it was read from or written to. A token that cannot be used
@@ -101,17 +114,11 @@ def admin_token(data_dir: Path, given: str | None) -> tuple[str, Path | None]:
     if token is not None:
         return token, None
     path = data_dir / TOKEN_FILE
-    try:
-        stored = path.read_bytes().decode()
-    except FileNotFoundError:
-        stored = None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = (exc.strerror or exc) if isinstance(exc, OSError) else "it is not text"
-        raise StartError(f"cannot read the admin token in {path}: {reason}") from exc
+    stored = stored_token(path)
     try:
         if stored is not None:
-            if stored.strip():
-                return checked_token(stored.strip(), str(path)), path
+            if stored:
+                return checked_token(stored, str(path)), path
             path.unlink()  # an empty token would lock the admin API out: make a new one
         token = secrets.token_urlsafe(32)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -227,10 +234,7 @@ def _open(markets: Markets, opts: ServeOptions) -> tuple[Runtime, str, Path | No
         raise StartError(f"cannot start: {where}: {exc.strerror or exc}") from exc
     except sqlite3.DatabaseError as exc:  # the read models' file: damaged, or not ours
         models = opts.data_dir / READ_MODELS_FILE
-        raise StartError(
-            f"cannot start: the read models {models} cannot be read ({exc}); they are rebuilt"
-            f" from the journal once {models.name} and its -wal and -shm files are moved away"
-        ) from exc
+        raise StartError(f"cannot start: the {readmodels.unreadable(models, exc)}") from exc
     return runtime, token, token_path
 
 

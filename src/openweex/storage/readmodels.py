@@ -184,6 +184,14 @@ class HistoryStore(Protocol):
     def close(self) -> None: ...
 
 
+def unreadable(path: Path, exc: sqlite3.DatabaseError) -> str:
+    """What to tell of read models at ``path`` that SQLite cannot read, and the remedy."""
+    return (
+        f"read models {path} cannot be read ({exc}); they are rebuilt from the journal"
+        f" once {path.name} and its -wal and -shm files are moved away"
+    )
+
+
 def symbol_coins(markets: Markets) -> dict[str, tuple[str, str]]:
     """What :func:`~openweex.storage.rows.event_rows` needs to know of the markets: each
     symbol's base and quote coin."""
