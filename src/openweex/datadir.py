@@ -477,15 +477,13 @@ def cmd_disk(args: argparse.Namespace) -> int:
     """How long the data directory's disk takes to make an append durable."""
     from openweex.storage.disktest import existing_dir, measure_disk
 
-    first = args.data_dir  # the path or its nearest ancestor that is there
-    while not os.path.lexists(first) and first.parent != first:
-        first = first.parent
-    if os.path.lexists(first) and not first.is_dir():
-        if first == args.data_dir:
-            fail(f"{first} is not a directory")
-        fail(f"{args.data_dir} cannot be made: {first} is not a directory")
     target = existing_dir(args.data_dir)
-    if target != args.data_dir.absolute():
+    asked = target == args.data_dir.absolute()
+    if not target.is_dir():
+        if asked:
+            fail(f"{args.data_dir} is not a directory")
+        fail(f"{args.data_dir} cannot be made: {target} is not a directory")
+    if not asked:
         print(
             f"{args.data_dir} does not exist yet: measuring {target}, where it would be made",
             file=sys.stderr,  # (standard output stays the report alone, JSON with --json)

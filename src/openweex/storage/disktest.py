@@ -102,11 +102,10 @@ class DiskReport:
 
 
 def existing_dir(path: Path) -> Path:
-    """``path``, or its nearest ancestor that exists (the filesystem a new directory gets)."""
+    """``path``, or its nearest ancestor that exists (the filesystem a new directory gets),
+    absolute. It may be something else than a directory: the caller says so."""
     path = path.absolute()
-    while not path.is_dir():
-        if path.parent == path:
-            break
+    while not os.path.lexists(path) and path.parent != path:
         path = path.parent
     return path
 
