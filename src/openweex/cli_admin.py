@@ -38,7 +38,8 @@ def _admin_common(p: argparse.ArgumentParser) -> None:
 def _token(args: argparse.Namespace) -> str:
     """The admin token of ``--admin-token`` (or the environment), else of the data
     directory's token file; one that could not be sent in a header is refused here."""
-    from openweex.server import TOKEN_FILE, StartError, checked_token, stored_token
+    from openweex.datadir import TOKEN_FILE
+    from openweex.server import StartError, checked_token, stored_token
 
     try:
         if args.admin_token:

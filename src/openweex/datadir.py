@@ -43,10 +43,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from openweex.cli import MARKETS_FILE as MARKETS_FILE
 from openweex.domain.markets import Markets
 from openweex.domain.orders import Status
 from openweex.engine.exchange import Exchange
 from openweex.recovery import RecoveryError, exchange_from, replay
+from openweex.runtime import READ_MODELS_FILE as READ_MODELS_FILE
 from openweex.storage import codec
 from openweex.storage.files import atomic_write
 from openweex.storage.journal import (
@@ -64,9 +66,9 @@ if TYPE_CHECKING:
 
 EXPORT_FORMAT = "openweex-export"
 EXPORT_VERSION = 1
-READ_MODELS_FILE = "history.sqlite3"  # as runtime.READ_MODELS_FILE
-MARKETS_FILE = "markets.toml"  # as cli.MARKETS_FILE
-TOKEN_FILE = "admin-token"  # as server.TOKEN_FILE
+# The files of a data directory named outside storage/: the admin API's token (stored by
+# serve when none is given), and, re-exported above, markets.toml and the read models.
+TOKEN_FILE = "admin-token"
 
 
 def _markets(args: argparse.Namespace) -> Markets:

@@ -27,6 +27,7 @@ from openweex.api.app import Api, Settings, build_app
 from openweex.api.ws.fastpath import server_options as ws_server_options
 from openweex.cpulatency import DEVICE as CPU_LATENCY_DEVICE
 from openweex.cpulatency import CpuLatencyRequest
+from openweex.datadir import TOKEN_FILE
 from openweex.domain.markets import Markets
 from openweex.gcsettings import tune_gc
 from openweex.recovery import RecoveryError
@@ -35,7 +36,6 @@ from openweex.storage import readmodels
 from openweex.storage.journal import JournalError
 
 log = logging.getLogger(__name__)
-TOKEN_FILE = "admin-token"
 ENV_TOKEN = "OPENWEEX_ADMIN_TOKEN"
 
 Starter = Callable[[Api, asyncio.TaskGroup], Awaitable[None]]
