@@ -171,11 +171,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if given and not args.demo:
         print(f"openweex: {', '.join(given)} need --demo (the simulation)", file=sys.stderr)
         return 2
-    replay_only = [option for option in given if option.startswith("--replay-")]
-    if replay_only and args.replay is None:
-        verb = "needs" if len(replay_only) == 1 else "need"
-        print(f"openweex: {', '.join(replay_only)} {verb} --replay", file=sys.stderr)
-        return 2
     try:
         token = given_token(args.admin_token)
     except StartError as exc:
