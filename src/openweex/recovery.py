@@ -5,8 +5,9 @@ recovered state has the same ``state_hash`` as an uninterrupted run.
 
 Order of work:
 
-1. Open the journal, validating only its last segment (a torn tail is cut there; damage
-   raises :class:`~openweex.storage.journal.JournalCorrupt` naming file and offset). Earlier
+1. Open the journal, validating only its last segment (a torn tail found there is cut once
+   the state is recovered, so a refused start leaves every file as it was; damage raises
+   :class:`~openweex.storage.journal.JournalCorrupt` naming file and offset). Earlier
    segments are checked frame by frame while they are replayed, so records before the
    snapshot are never read.
 2. Load the newest valid snapshot. It must lie inside the journal: at or after the journal's
@@ -207,13 +208,17 @@ def recover(
     started = time.perf_counter()
     data_dir.mkdir(parents=True, exist_ok=True)
     with gc_paused():
-        journal = Journal.open(data_dir, verify="last", fsync=fsync, segment_size=segment_size)
+        # A torn tail is cut only once the state is recovered: a refused start changes nothing.
+        journal = Journal.open(
+            data_dir, verify="last", fsync=fsync, segment_size=segment_size, defer_repair=True
+        )
         opened = time.perf_counter() - started
         store: HistoryStore | None = None
         try:
             snapshots = SnapshotStore(data_dir, fsync=fsync)
             store = open_store(data_dir, markets)
             report, exchange = _recover_state(journal, snapshots, store, markets)
+            journal.repair()
         except BaseException:
             if store is not None:
                 store.close()

@@ -270,6 +270,34 @@ async def test_read_models_ahead_of_the_journal_refuse_the_start(tmp_path: Path)
     assert state_of(d) == want
 
 
+async def test_a_refused_start_leaves_a_torn_tail_in_place(tmp_path: Path) -> None:
+    """The start is refused after the journal was opened: the torn tail at its end is still
+    there, byte for byte; the start that succeeds cuts it."""
+    from openweex.recovery import RecoveryError
+
+    cmds = make_commands(500, 13)
+    want = await reference(tmp_path, cmds[:300])
+    d = tmp_path / "ahead"
+    async with crashing(d) as rt:
+        await submit_all(rt, cmds[:300])
+    saved = tmp_path / "journal-300"
+    shutil.copytree(d / "journal", saved)
+    async with crashing(d) as rt:
+        await submit_all(rt, cmds[300:])
+    shutil.rmtree(d / "journal")
+    shutil.copytree(saved, d / "journal")
+    seg = sorted((d / "journal").glob("journal-*.log"))[-1]
+    seg.write_bytes(seg.read_bytes().rstrip(b"\x00") + b"\x07" * 11)  # a torn write
+    before = {p.name: p.read_bytes() for p in (d / "journal").iterdir()}
+    with pytest.raises(RecoveryError, match="ahead of the journal"):
+        open_closed(d)
+    assert {p.name: p.read_bytes() for p in (d / "journal").iterdir()} == before
+    for p in d.glob("history.sqlite3*"):
+        p.unlink()
+    assert state_of(d) == want
+    assert seg.read_bytes() == before[seg.name][:-11]
+
+
 class FailingStore(SqliteStore):
     """Read models whose write fails once armed (a crash between fsync and the write)."""
 

@@ -264,6 +264,65 @@ def test_a_torn_write_into_the_zeros_is_a_torn_tail(tmp_path: Path) -> None:
     jr2.close()
 
 
+@pytest.mark.parametrize("then", ["repair", "append", "close"])
+def test_a_deferred_repair_changes_nothing_until_asked(tmp_path: Path, then: str) -> None:
+    """``defer_repair``: the torn tail stays on disk (reads stop before it) until
+    :meth:`Journal.repair` or the first append cuts it; closing before that leaves it."""
+    write_journal(tmp_path, [records(1, 4)]).close()
+    seg = only_segment(tmp_path)
+    end = seg.stat().st_size
+    with seg.open("ab") as fh:
+        fh.write(encode_frame(5, payload(5))[:-3])
+    torn = seg.read_bytes()
+    jr = Journal.open(tmp_path, defer_repair=True)
+    assert jr.torn_tail is not None and jr.torn_tail.offset == end
+    assert seg.read_bytes() == torn
+    assert list(jr.read_from(1)) == records(1, 4) and jr.last_seq == 4
+    if then == "repair":
+        jr.repair()
+        assert seg.stat().st_size == end
+        jr.repair()  # idempotent
+    elif then == "append":
+        jr.append_batch(records(5, 6))
+    jr.close()
+    if then == "close":
+        assert seg.read_bytes() == torn
+    with Journal.open(tmp_path) as jr2:
+        assert list(jr2.read_from(1)) == records(1, 6 if then == "append" else 4)
+
+
+def test_a_deferred_removal_of_a_torn_segment_header(tmp_path: Path) -> None:
+    write_journal(tmp_path, [records(1, 3)]).close()
+    torn = tmp_path / "journal" / segment_name(4)
+    torn.write_bytes(b"OWXJRN")
+    with Journal.open(tmp_path, defer_repair=True) as jr:
+        assert jr.torn_tail is not None and jr.torn_tail.path == torn
+        assert torn.read_bytes() == b"OWXJRN" and jr.last_seq == 3
+        jr.append_batch(records(4, 5))  # removes it first
+        assert not torn.exists()
+    with Journal.open(tmp_path) as jr:
+        assert list(jr.read_from(1)) == records(1, 5)
+
+
+def test_a_repair_that_cannot_be_synced_fails_the_journal(tmp_path: Path) -> None:
+    write_journal(tmp_path, [records(1, 4)]).close()
+    with only_segment(tmp_path).open("ab") as fh:
+        fh.write(b"\x01\x02\x03")
+
+    def failing(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    jr = Journal.open(tmp_path, defer_repair=True, fsync=failing)
+    with pytest.raises(JournalFatal, match="Input/output error"):
+        jr.repair()
+    assert jr.failed
+    with pytest.raises(JournalFatal):
+        jr.append_batch(records(5, 5))
+    jr.close()
+    with Journal.open(tmp_path) as jr2:
+        assert list(jr2.read_from(1)) == records(1, 4)
+
+
 def test_rotation_leaves_earlier_segments_exact(tmp_path: Path) -> None:
     jr = write_journal(tmp_path, [records(s, s + 2) for s in range(1, 300, 3)], segment_size=600)
     paths = jr.segment_paths()

@@ -25,7 +25,7 @@ Invariants:
   and block map do not change and the filesystem has no metadata to commit, which keeps an
   append's sync short and independent of other files' writes. The zeros after the last
   record are not a torn tail (a zero frame header never checks out); :meth:`Journal.open`
-  cuts them silently.
+  cuts them silently (or :meth:`Journal.repair`, see below).
 * Segments other than the last are complete and exact: before the journal rotates, the
   current segment is cut to its last record and fsynced; creating a segment fsyncs the file
   and its directory. A clean :meth:`Journal.close` also cuts the zeros.
@@ -35,7 +35,9 @@ Invariants:
 * :meth:`Journal.open` validates the last segment, and with ``verify="all"`` (the default)
   every segment. Invalid bytes that run to the end of the last segment with no valid later
   record are a torn tail (a write cut short by a crash); they are truncated away
-  (``ftruncate`` + ``fsync``) and reported in :attr:`Journal.torn_tail`. Any other invalid
+  (``ftruncate`` + ``fsync``) and reported in :attr:`Journal.torn_tail`. With
+  ``defer_repair`` the cut waits for :meth:`Journal.repair` or the first write: recovery
+  checks the records first, and a start it refuses leaves the files as they were. Any other invalid
   byte, a broken header, or a sequence gap raises :class:`JournalCorrupt` naming the file and
   byte offset. A damaged *last* record cannot be told from a torn write and is dropped the
   same way. Conversely, a crash that persisted a later part of an unsynced batch but not an
@@ -166,18 +168,34 @@ def _corrupt(path: Path, bad: BadFrame) -> JournalCorrupt:
     return JournalCorrupt(f"journal corrupt: {path} at byte offset {bad.offset}: {bad.reason}")
 
 
+@dataclass(frozen=True, slots=True)
+class _Repair:
+    """A change :meth:`Journal.open` found the last segment needs: cut it at ``offset``
+    (a torn tail, or the zeros written ahead of its records), or remove it (``None``: it
+    never got a whole header)."""
+
+    path: Path
+    offset: int | None
+
+    def apply(self, fsync: FsyncFn) -> None:
+        if self.offset is None:
+            self.path.unlink(missing_ok=True)
+            fsync_dir(self.path.parent, fsync=fsync)
+        else:
+            _truncate(self.path, self.offset, fsync)
+
+
 def _scan_segment(
-    path: Path, name_seq: int, expect: int | None, is_last: bool, opts: _Options
+    path: Path, name_seq: int, expect: int | None, is_last: bool, repairs: list[_Repair]
 ) -> tuple[_Segment | None, TornTail | None]:
-    """Validate one segment; for the last one, cut a torn tail. ``None`` = segment removed."""
+    """Validate one segment; for the last one, note in ``repairs`` how to cut a torn tail
+    (nothing on disk changes here). ``None`` = the segment is to be removed."""
     size = path.stat().st_size
     with path.open("rb") as fh:
         problem = header_problem(fh.read(SEGMENT_HEADER_SIZE), name_seq)
         if problem is not None:
             if is_last and size <= SEGMENT_HEADER_SIZE:
-                if not opts.read_only:
-                    path.unlink()
-                    fsync_dir(path.parent, fsync=opts.fsync)
+                repairs.append(_Repair(path, None))
                 return None, TornTail(path, 0, size, problem)
             raise JournalCorrupt(f"journal corrupt: {path} at byte offset 0: {problem}")
         if expect is not None and name_seq != expect:
@@ -202,8 +220,7 @@ def _scan_segment(
                     f"journal corrupt: {path} at byte offset {bad.offset}: {bad.reason}, "
                     f"and a valid record follows at byte offset {bad.offset + later}"
                 ) from None
-            if not opts.read_only:
-                _truncate(path, bad.offset, opts.fsync)
+            repairs.append(_Repair(path, bad.offset))
             seg.size = bad.offset
             if not rest.strip(b"\x00"):
                 return seg, None  # the zeros written ahead of the records: nothing was torn
@@ -220,21 +237,23 @@ def _lazy_segment(path: Path, name_seq: int, next_first: int) -> _Segment:
     return _Segment(path, name_seq, next_first - 1, path.stat().st_size)
 
 
-def _scan_all(jdir: Path, opts: _Options, verify: Verify) -> tuple[list[_Segment], TornTail | None]:
+def _scan_all(
+    jdir: Path, verify: Verify, repairs: list[_Repair]
+) -> tuple[list[_Segment], TornTail | None]:
     found = _list_segments(jdir)
     segments: list[_Segment] = []
     torn: TornTail | None = None
     if verify == "all":
         for index, (name_seq, path) in enumerate(found):
             expect = segments[-1].last_seq + 1 if segments else None
-            seg, torn = _scan_segment(path, name_seq, expect, index == len(found) - 1, opts)
+            seg, torn = _scan_segment(path, name_seq, expect, index == len(found) - 1, repairs)
             if seg is not None:
                 segments.append(seg)
         return segments, torn
     is_last = True
     while found:
         name_seq, path = found.pop()
-        seg, cut = _scan_segment(path, name_seq, None, is_last, opts)
+        seg, cut = _scan_segment(path, name_seq, None, is_last, repairs)
         torn, is_last = torn or cut, False  # a segment before a removed one was complete
         if seg is not None:
             segments.append(seg)
@@ -343,6 +362,7 @@ class Journal:
         opts: _Options,
         lock_fd: int | None,
         torn_tail: TornTail | None,
+        repairs: list[_Repair],
     ) -> None:
         self._dir = jdir
         self._segments = segments
@@ -353,8 +373,9 @@ class Journal:
         self._failed: BaseException | None = None
         self._closed = False
         self._mutex = threading.Lock()
+        self._repairs = repairs  # what open() found to cut, not cut yet (see repair())
         self.torn_tail = torn_tail
-        """Set when :meth:`open` truncated a torn tail (or found one, read-only)."""
+        """Set when :meth:`open` found a torn tail (cut by :meth:`repair`, or at open)."""
 
     @classmethod
     def open(
@@ -366,6 +387,7 @@ class Journal:
         verify: Verify = "all",
         read_only: bool = False,
         direct_io: bool = True,
+        defer_repair: bool = False,
     ) -> Journal:
         """Open (or create) ``<data_dir>/journal``, validating the segments.
 
@@ -373,7 +395,10 @@ class Journal:
         when they are read. ``fsync`` replaces ``os.fsync`` for every file and directory sync,
         and ``os.fdatasync`` for appends (tests inject failures through it). ``read_only``
         changes nothing on disk: a torn tail is reported but not cut (reads stop before it)
-        and appends are refused. ``direct_io`` writes appends with direct I/O where the
+        and appends are refused. ``defer_repair`` leaves a torn tail (and the zeros after the
+        last record) on disk until :meth:`repair` or the first write, so that a caller that
+        refuses to go on after looking at the records changes nothing. ``direct_io`` writes
+        appends with direct I/O where the
         filesystem allows it (:mod:`openweex.storage.appendfile`). Raises
         :class:`JournalCorrupt` on damage that is not a torn tail, :class:`JournalError` if
         another process holds the journal, ``OSError`` if the files cannot be read, created
@@ -386,26 +411,52 @@ class Journal:
         jdir = Path(data_dir) / JOURNAL_DIRNAME
         if not jdir.is_dir():
             if read_only:
-                return cls(jdir, [], opts, None, None)
+                return cls(jdir, [], opts, None, None, [])
             jdir.mkdir(parents=True)
             fsync_dir(jdir.parent, fsync=fsync)
         lock_fd = _lock_to_read(jdir) if read_only else lock_journal(jdir)
+        repairs: list[_Repair] = []
         try:
-            segments, torn = _scan_all(jdir, opts, verify)
+            segments, torn = _scan_all(jdir, verify, repairs)
         except BaseException:
             if lock_fd is not None:
                 os.close(lock_fd)
             raise
         if torn is not None:
             log.warning(
-                "journal: %s a torn tail of %d bytes at byte offset %d of %s (%s)",
-                "found" if read_only else "cut",
+                "journal: found a torn tail of %d bytes at byte offset %d of %s (%s)",
                 torn.dropped_bytes,
                 torn.offset,
                 torn.path,
                 torn.reason,
             )
-        return cls(jdir, segments, opts, lock_fd, torn)
+        journal = cls(jdir, segments, opts, lock_fd, torn, [] if read_only else repairs)
+        if not defer_repair:
+            try:
+                journal.repair()
+            except BaseException:
+                journal.close()
+                raise
+        return journal
+
+    def repair(self) -> None:
+        """Cut what :meth:`open` found at the end of the last segment: a torn tail, the
+        zeros after the last record, a segment without a whole header. Idempotent; the
+        first write does it too. Raises :class:`JournalFatal` if the cut cannot be made
+        durable (the journal is then failed, as after a failed append)."""
+        with self._mutex:
+            self._check_usable()
+            self._apply_repairs()
+
+    def _apply_repairs(self) -> None:
+        try:
+            while self._repairs:
+                self._repairs[0].apply(self._opts.fsync)
+                done = self._repairs.pop(0)
+                if self.torn_tail is not None and done.path == self.torn_tail.path:
+                    log.warning("journal: cut the torn tail of %s", done.path)
+        except OSError as exc:
+            raise self._fail(exc) from exc
 
     # ----------------------------------------------------------------- properties
 
@@ -553,6 +604,8 @@ class Journal:
         self._check_usable()
         if self._opts.read_only:
             raise JournalError("journal is open read-only")
+        if self._repairs:
+            self._apply_repairs()
 
     # ----------------------------------------------------------------- reading
 
