@@ -50,7 +50,7 @@ async def test_private_operations_declare_auth_headers(ex: InProc) -> None:
         declared = {p["name"] for p in op["parameters"] if p["in"] == "query"}
         body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
         declared |= set(body.get("schema", {}).get("properties", {}))
-        assert declared == {n for n, _, _ in spec.params}, path
+        assert declared == {p.name for p in spec.params}, path
 
 
 def test_document_is_valid_openapi() -> None:

@@ -1,64 +1,164 @@
 """The OpenAPI 3.1 document of the whole HTTP API, generated from the route table.
 
 Because it is built from the same :data:`~openweex.api.routing.ROUTES` the app serves, a
-test can compare the two and the document cannot drift from the routes.
+test can compare the two and the document cannot drift from the routes. Each operation
+declares:
+
+* its parameters (query, path, headers, or the JSON body of a POST) with the enumerations,
+  bounds and patterns the endpoint's parsing enforces (:class:`~openweex.api.routing.Param`,
+  built from the parsing's own constants);
+* the schema of ``data`` on success (:mod:`openweex.api.schemas`; the whole body for the
+  listen-key routes, which answer without the envelope);
+* its rate limit (``x-rate-limit``, from :data:`~openweex.api.ratelimit.LIMITS`).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from openweex import __version__
-from openweex.api.routing import RouteSpec
+from openweex.api.ratelimit import LIMITS
+from openweex.api.routing import ARRAY, DECIMAL, INTEGER, Param, RouteSpec
+from openweex.api.schemas import COMPONENTS, ref
+from openweex.domain.errors import SUCCESS
+from openweex.domain.values import DECIMAL_PATTERN
 
 OPENAPI_PATH = "/openapi.json"
-_ENVELOPE = {
-    "type": "object",
-    "required": ["code", "msg", "requestTime", "data"],
-    "properties": {
-        "code": {"type": "string"},
-        "msg": {"type": "string"},
-        "requestTime": {"type": "integer"},
-        "data": {},
-    },
-}
+_ERROR = ref("Error")
+_ABOUT = """\
+The WEEX spot REST API as openweex serves it, plus its operator API under /admin/v1.
+
+* Success answers are the envelope {code: "00000", msg, requestTime, data}; the listen-key
+  routes answer their object alone. Errors are the envelope with a WEEX code and data null.
+* Numbers in answers are strings, as in WEEX: decimals exact and without trailing zeros,
+  ids and millisecond times as digits (components Decimal, SignedDecimal, IntString).
+* In a JSON body a number may be sent as a string and the other way round; an empty string
+  or null is the same as leaving the parameter out.
+* Enumerations, symbols and coins match case-insensitively (permissions excepted).
+* x-capped-at: a larger value is accepted and answered as this one (a page size).
+* x-rate-limit: requests per window (ms), counted per API key (private routes) or per
+  client IP (public ones); over it, HTTP 429 with Retry-After. x-permission: what the API
+  key needs.
+"""
 _AUTH_HEADERS = ("ACCESS-KEY", "ACCESS-SIGN", "ACCESS-TIMESTAMP", "ACCESS-PASSPHRASE")
-_JSON_TYPES = {
-    "string": {"type": ["string", "number"]},
-    "integer": {"type": ["integer", "string"]},
-    "array": {"type": "array"},
-}
+_ADMIN = "/admin/"
+_DIGITS = "^[0-9]+$"
 
 
-def _param(name: str, where: str, required: bool, kind: str = "string") -> dict[str, Any]:
-    return {"name": name, "in": where, "required": required, "schema": {"type": kind}}
+def _envelope(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["code", "msg", "requestTime", "data"],
+        "properties": {
+            "code": {"const": SUCCESS},
+            "msg": {"type": "string"},
+            "requestTime": {"type": "integer", "description": "Unix time in ms"},
+            "data": data,
+        },
+        "additionalProperties": False,
+    }
+
+
+def _markdown(text: str) -> str:
+    """Docstring text as Markdown (``code`` becomes `code`)."""
+    return text.replace("``", "`")
+
+
+def _whole(pattern: str) -> str:
+    """A Python full-match pattern as a JSON Schema (ECMA-262 search) pattern."""
+    return f"^(?:{pattern})$"
+
+
+def param_schema(p: Param, in_body: bool) -> dict[str, Any]:
+    """The JSON Schema of one parameter. In a JSON body, numbers may come as strings and
+    strings as numbers (see api/params.py); a query value is always text."""
+    schema: dict[str, Any]
+    if p.kind == INTEGER:
+        schema = {"type": ["integer", "string"] if in_body else "integer"}
+        if in_body:
+            schema["pattern"] = _DIGITS
+    elif p.kind == DECIMAL:
+        schema = {"type": ["string", "number"] if in_body else "string"}
+        schema["pattern"] = _whole(DECIMAL_PATTERN)
+        if in_body:
+            schema["minimum"] = 0
+    elif p.kind == ARRAY:
+        schema = {"type": "array"}
+        if p.items is not None:
+            schema["items"] = param_schema(p.items, True)
+        elif p.fields:
+            schema["items"] = _object(p.fields)
+        if p.min_items is not None:
+            schema["minItems"] = p.min_items
+        if p.max_items is not None:
+            schema["maxItems"] = p.max_items
+    elif p.enum:
+        schema = {"type": "string"}
+    else:
+        schema = {"type": ["string", "number"] if in_body else "string"}
+    if p.enum:
+        schema["enum"] = list(p.enum)
+    if p.minimum is not None:
+        schema["minimum"] = p.minimum
+    if p.maximum is not None:
+        schema["maximum"] = p.maximum
+    if p.cap is not None:
+        schema["x-capped-at"] = p.cap
+    if p.default is not None:
+        schema["default"] = p.default
+    if p.pattern is not None:
+        schema["pattern"] = _whole(p.pattern)
+    if p.max_length is not None:
+        schema["maxLength"] = p.max_length
+    if p.description:
+        schema["description"] = p.description
+    return schema
+
+
+def _object(params: tuple[Param, ...]) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {p.name: param_schema(p, True) for p in params},
+    }
+    required = [p.name for p in params if p.required]
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _header(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
 
 
 def _parameters(spec: RouteSpec) -> list[dict[str, Any]]:
     """Path, query (non-POST) and header parameters of a route."""
-    params = [
-        _param(seg[1:-1].split(":")[0], "path", True, "integer")
+    params: list[dict[str, Any]] = [
+        {
+            "name": seg[1:-1].split(":")[0],
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        }
         for seg in spec.path.split("/")
         if seg.startswith("{")
     ]
     if spec.method != "POST":
-        params += [_param(n, "query", r) for n, _, r in spec.params]
+        params += [
+            {
+                "name": p.name,
+                "in": "query",
+                "required": p.required,
+                "schema": param_schema(p, False),
+            }
+            for p in spec.params
+        ]
     if spec.private:
-        params += [_param(h, "header", True) for h in _AUTH_HEADERS]
-    if spec.path.startswith("/admin/"):
-        params.append(_param("X-Admin-Token", "header", True))
+        params += [_header(h) for h in _AUTH_HEADERS]
+    if spec.path.startswith(_ADMIN):
+        params.append(_header("X-Admin-Token"))
     return params
-
-
-def _body(spec: RouteSpec) -> dict[str, Any]:
-    """The JSON body of a POST route (parameters may also come as numbers)."""
-    props = {n: _JSON_TYPES.get(t, {}) for n, t, _ in spec.params}
-    required = [n for n, _, r in spec.params if r]
-    schema: dict[str, Any] = {"type": "object", "properties": props}
-    if required:
-        schema["required"] = required
-    return {"required": False, "content": {"application/json": {"schema": schema}}}
 
 
 _RETRY_AFTER = {
@@ -73,31 +173,63 @@ def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _operation(spec: RouteSpec) -> dict[str, Any]:
+def _tag(path: str) -> str:
+    """The section of the contract a path belongs to (public, market, ..., admin)."""
+    if path.startswith(_ADMIN):
+        return "admin"
+    parts = path.strip("/").split("/")
+    return parts[3] if len(parts) > 4 else parts[-1]
+
+
+def _operation(spec: RouteSpec, methods_on_path: int) -> dict[str, Any]:
+    success = spec.response if spec.raw else _envelope(spec.response)
     responses = {
-        "200": _json("success", {"type": "object"} if spec.raw else _ENVELOPE),
-        "400": _json("WEEX error envelope", _ENVELOPE),
-        "429": _json("rate limited", _ENVELOPE) | {"headers": _RETRY_AFTER},
+        "200": _json("success", success),
+        "400": _json("WEEX error envelope", _ERROR),
     }
-    if spec.path.startswith("/admin/"):
-        responses["401"] = _json("missing or wrong X-Admin-Token", _ENVELOPE)
+    description = spec.description
+    limit = None if spec.path.startswith(_ADMIN) else LIMITS.get(spec.path)
+    if limit is not None:
+        per = "API key" if spec.private else "client IP"
+        shared = " (shared by every method of this path)" if methods_on_path > 1 else ""
+        seconds = f"{limit.window_ms / 1000:g}"
+        text = f"Rate limit: {limit.requests} requests per {seconds} s per {per}{shared}."
+        description = f"{description}\n\n{text}" if description else text
+        responses["429"] = _json("rate limited", _ERROR) | {"headers": _RETRY_AFTER}
+    if spec.path.startswith(_ADMIN):
+        responses["401"] = _json("missing or wrong X-Admin-Token", _ERROR)
     op: dict[str, Any] = {
-        "summary": spec.summary,
+        "summary": _markdown(spec.summary),
         "operationId": spec.handler.__name__ + "_" + spec.method.lower(),
+        "tags": [_tag(spec.path)],
         "parameters": _parameters(spec),
         "responses": responses,
     }
+    if description:
+        op["description"] = _markdown(description)
+    if spec.permission is not None:
+        op["x-permission"] = spec.permission
+    if limit is not None:
+        op["x-rate-limit"] = {
+            "requests": limit.requests,
+            "windowMs": limit.window_ms,
+            "per": "apiKey" if spec.private else "ip",
+        }
     if spec.method == "POST":
-        op["requestBody"] = _body(spec)
+        op["requestBody"] = {
+            "required": False,
+            "content": {"application/json": {"schema": _object(spec.params)}},
+        }
     return op
 
 
 def openapi_document(routes: list[RouteSpec]) -> dict[str, Any]:
     """The document: one operation per route, plus ``GET /openapi.json`` itself."""
     paths: dict[str, dict[str, Any]] = {}
+    methods = Counter(spec.path for spec in routes)
     for spec in routes:
         path = re.sub(r":\w+\}", "}", spec.path)
-        paths.setdefault(path, {})[spec.method.lower()] = _operation(spec)
+        paths.setdefault(path, {})[spec.method.lower()] = _operation(spec, methods[spec.path])
     paths[OPENAPI_PATH] = {
         "get": {
             "summary": "This document.",
@@ -112,6 +244,11 @@ def openapi_document(routes: list[RouteSpec]) -> dict[str, Any]:
     }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "openweex: WEEX spot API", "version": __version__},
+        "info": {
+            "title": "openweex: WEEX spot API",
+            "version": __version__,
+            "description": _ABOUT,
+        },
         "paths": paths,
+        "components": {"schemas": COMPONENTS},
     }

@@ -21,9 +21,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
+from openweex.api.routing import INTEGER, Param
 from openweex.domain import errors
 from openweex.domain.errors import Reject
 from openweex.domain.markets import Coin, Markets, Symbol
@@ -180,8 +181,12 @@ def opt_list(params: Params, name: str, required: bool = True) -> list[Any] | No
     return value
 
 
+# The largest whole number a parameter takes (ids, times, counts): a signed 64-bit int.
+MAX_INT = 2**63 - 1
+
+
 def opt_int(
-    params: Params, name: str, lo: int = 0, hi: int = 2**63 - 1, default: int | None = None
+    params: Params, name: str, lo: int = 0, hi: int = MAX_INT, default: int | None = None
 ) -> int | None:
     value = params.get(name)
     if isinstance(value, Decimal) and _sane(name, value) == value.to_integral_value():
@@ -197,11 +202,43 @@ def opt_int(
     return value
 
 
-def limit_param(params: Params, default: int = 100, maximum: int = 500) -> int:
-    """``limit``: default when absent, at least 1, values above ``maximum`` are capped."""
-    value = opt_int(params, "limit", 1, 2**63 - 1, default)
+MIN_LIMIT = 1
+
+
+class PageLimit(NamedTuple):
+    """The ``limit`` of an endpoint: ``default`` when absent, at least :data:`MIN_LIMIT`,
+    and values above ``cap`` are accepted and answered as ``cap``."""
+
+    default: int
+    cap: int
+
+    def param(self) -> Param:
+        """The parameter as ``/openapi.json`` declares it."""
+        return Param(
+            "limit",
+            INTEGER,
+            description=f"how many rows at most; values above {self.cap} are answered as"
+            f" {self.cap}",
+            minimum=MIN_LIMIT,
+            maximum=MAX_INT,
+            cap=self.cap,
+            default=self.default,
+        )
+
+
+def limit_param(params: Params, limit: PageLimit) -> int:
+    """``limit`` within ``limit``'s bounds (see :class:`PageLimit`)."""
+    value = opt_int(params, "limit", MIN_LIMIT, MAX_INT, limit.default)
     assert value is not None
-    return min(value, maximum)
+    return min(value, limit.cap)
+
+
+SYMBOL = Param(
+    "symbol",
+    required=True,
+    description="a symbol of /public/products, case-insensitive, with or without _SPBL",
+)
+SYMBOL_FILTER = Param("symbol", description=SYMBOL.description + "; absent: every symbol")
 
 
 def symbol_param(params: Params, markets: Markets, required: bool = True) -> Symbol:
@@ -229,4 +266,9 @@ def units_param(params: Params, name: str, scale: int) -> int:
 
 def id_param(params: Params, name: str) -> int | None:
     """An order/fill/bill id: digits only; absent or empty is ``None``."""
-    return opt_int(params, name, 0, 2**63 - 1)
+    return opt_int(params, name, 0, MAX_INT)
+
+
+def id_spec(name: str, description: str = "", required: bool = False) -> Param:
+    """An id or millisecond-time parameter as :func:`id_param` (and ``opt_int``) reads it."""
+    return Param(name, INTEGER, required, description, minimum=0, maximum=MAX_INT)

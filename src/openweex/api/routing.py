@@ -8,6 +8,7 @@ permission check, and get the caller's API key record.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,43 @@ class Ctx:
 
 Handler = Callable[[Ctx], Awaitable[Any]]
 
+# Parameter kinds: how a value is written (a query value is always text; a JSON body may
+# carry a number where text is expected and the other way round, see api/params.py).
+STRING = "string"
+INTEGER = "integer"  # a whole number, as a JSON number or a string of digits
+DECIMAL = "decimal"  # a plain non-negative decimal, as a string or a JSON number
+ARRAY = "array"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One request parameter, as the endpoint reads it.
+
+    The rules written here are the ones the endpoint enforces, taken from the constants its
+    parsing uses: ``enum`` (matched case-insensitively unless said otherwise), ``minimum``
+    and ``maximum`` (a value outside is refused), ``pattern`` and ``max_length`` (a string
+    that breaks them is refused), ``min_items``/``max_items`` of a list, whose items are
+    ``items`` (one parameter) or objects of the parameters in ``fields``. ``cap``: larger
+    values are accepted and answered as this one (the most rows a page holds). ``default``
+    is what an absent value means.
+    """
+
+    name: str
+    kind: str = STRING
+    required: bool = False
+    description: str = ""
+    enum: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    cap: int | None = None
+    default: int | str | None = None
+    pattern: str | None = None
+    max_length: int | None = None
+    items: Param | None = None
+    fields: tuple[Param, ...] = ()
+    min_items: int | None = None
+    max_items: int | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class RouteSpec:
@@ -47,7 +85,9 @@ class RouteSpec:
     private: bool
     summary: str
     raw: bool = False  # respond with ``data`` itself instead of the WEEX envelope
-    params: tuple[tuple[str, str, bool], ...] = field(default=())  # (name, type, required)
+    params: tuple[Param, ...] = field(default=())
+    response: dict[str, Any] = field(default_factory=dict)  # JSON Schema of ``data``
+    description: str = ""  # the handler's docstring, when longer than its summary
 
 
 ROUTES: list[RouteSpec] = []
@@ -60,12 +100,16 @@ def route(
     permission: str | None = None,
     private: bool = False,
     raw: bool = False,
-    params: tuple[tuple[str, str, bool], ...] = (),
+    params: tuple[Param, ...] = (),
+    response: dict[str, Any],
 ) -> Callable[[Handler], Handler]:
-    """Register an endpoint. ``private`` endpoints need the ACCESS-* headers."""
+    """Register an endpoint. ``private`` endpoints need the ACCESS-* headers. ``response``
+    is the JSON Schema of what it answers on success (``data``, or the whole body when
+    ``raw``); ``/openapi.json`` publishes it and the tests hold every answer to it."""
 
     def deco(fn: Handler) -> Handler:
-        summary = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else path
+        doc = inspect.cleandoc(fn.__doc__ or "")
+        summary = doc.partition("\n")[0]
         ROUTES.append(
             RouteSpec(
                 method,
@@ -73,9 +117,11 @@ def route(
                 fn,
                 permission,
                 private or permission is not None,
-                summary,
+                summary or path,
                 raw,
                 params,
+                response,
+                doc if doc != summary else "",
             )
         )
         return fn

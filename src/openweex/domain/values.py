@@ -70,8 +70,12 @@ FORCES = {
 # Largest amount accepted anywhere (in smallest units): keeps arithmetic and storage sane.
 MAX_UNITS = 10**30
 
-_DECIMAL_RE = re.compile(r"[+]?([0-9]+)(?:\.([0-9]*))?|[+]?\.([0-9]+)")
-_CLIENT_OID_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+# What :func:`parse_units` reads (before the scale and size checks), and the clientOrderId
+# rule; both match a whole text.
+DECIMAL_PATTERN = r"[+]?([0-9]+)(?:\.([0-9]*))?|[+]?\.([0-9]+)"
+CLIENT_OID_PATTERN = r"[A-Za-z0-9_-]{1,40}"
+_DECIMAL_RE = re.compile(DECIMAL_PATTERN)
+_CLIENT_OID_RE = re.compile(CLIENT_OID_PATTERN)
 
 
 def parse_units(text: str, scale: int, field: str) -> int | Reject:

@@ -75,6 +75,11 @@ DEFAULT_TAPE_SIZE = 1000
 DEFAULT_MAX_CANDLES = 2000
 MAX_DEPTH_STEP = 5
 EXPORT_FORMAT = 1
+# Depth merge types by name: ``step0`` (price levels as they are) .. ``step5`` (prices
+# merged to 10**5 ticks).
+DEPTH_TYPES: Mapping[str, int] = MappingProxyType(
+    {f"step{n}": n for n in range(MAX_DEPTH_STEP + 1)}
+)
 
 # The contract's candle periods, shortest first, in milliseconds.
 PERIODS: Mapping[str, int] = MappingProxyType(
@@ -147,10 +152,7 @@ def period_ms(text: str) -> int | None:
 
 def parse_depth_type(text: str) -> int | None:
     """``step0`` .. ``step5`` -> 0 .. 5 (case-insensitive); None for anything else."""
-    t = text.strip().lower()
-    if len(t) == 5 and t.startswith("step") and t[4] in "012345":
-        return int(t[4])
-    return None
+    return DEPTH_TYPES.get(text.strip().lower())
 
 
 def merge_levels(

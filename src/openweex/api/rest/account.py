@@ -4,23 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from openweex.api import wire
+from openweex.api import schemas, wire
 from openweex.api.params import (
     HISTORY_MS,
+    PageLimit,
     coin_param,
     fail,
     id_param,
+    id_spec,
     limit_param,
     opt_int,
     opt_str,
 )
-from openweex.api.routing import READ, Ctx, route
+from openweex.api.routing import READ, Ctx, Param, route
 from openweex.domain import errors
 from openweex.domain.events import BILL_BIZ_TYPES, BILL_GROUP_TYPES
 from openweex.engine.exchange import ACCOUNT_TYPES
 from openweex.storage.readmodels import Page
 
-S = "string"
+PAGE_LIMITS = PageLimit(100, 500)
+
+
+def page_params(unit: str) -> tuple[Param, ...]:
+    """``after``, ``before`` and ``limit`` as :func:`id_page` reads them (``unit``: what
+    the cursors are)."""
+    return (
+        id_spec("after", f"older than this {unit} (newest first)"),
+        id_spec("before", f"newer than this {unit} (given alone: oldest first)"),
+        PAGE_LIMITS.param(),
+    )
+
+
+COIN_ID = id_spec("coinId", "only this coin (a coinId of /public/currencies)")
 
 
 def id_page(ctx: Ctx, after_name: str = "after", before_name: str = "before") -> Page:
@@ -34,7 +49,7 @@ def id_page(ctx: Ctx, after_name: str = "after", before_name: str = "before") ->
     before = id_param(ctx.params, before_name)
     if after is not None and before is not None and before > after:
         raise fail(errors.START_AFTER_END)
-    return Page(after, before, limit_param(ctx.params, 100, 500))
+    return Page(after, before, limit_param(ctx.params, PAGE_LIMITS))
 
 
 def _coin_name(ctx: Ctx) -> str | None:
@@ -64,7 +79,8 @@ def _choice(ctx: Ctx, name: str, allowed: frozenset[str], upper: bool = False) -
     "GET",
     "/api/spot/v1/account/assets",
     permission=READ,
-    params=(("coin", S, False),),
+    params=(Param("coin", description="only this coin (case-insensitive)"),),
+    response=schemas.ASSETS,
 )
 async def assets(ctx: Ctx) -> Any:
     """Balances of every coin the user holds (available, frozen, lock); with ``coin`` (as
@@ -84,13 +100,12 @@ async def assets(ctx: Ctx) -> Any:
     "/api/spot/v1/account/bills",
     permission=READ,
     params=(
-        ("coinId", "integer", False),
-        ("groupType", S, False),
-        ("bizType", S, False),
-        ("after", S, False),
-        ("before", S, False),
-        ("limit", "integer", False),
+        COIN_ID,
+        Param("groupType", description="case-insensitive", enum=tuple(sorted(BILL_GROUP_TYPES))),
+        Param("bizType", description="case-insensitive", enum=tuple(sorted(BILL_BIZ_TYPES))),
+        *page_params("billId"),
     ),
+    response=schemas.BILLS,
 )
 async def bills(ctx: Ctx) -> Any:
     """Balance movements, newest first (``before`` alone: oldest first), paged by billId."""
@@ -109,12 +124,11 @@ async def bills(ctx: Ctx) -> Any:
     "/api/spot/v1/account/transferRecords",
     permission=READ,
     params=(
-        ("coinId", "integer", False),
-        ("fromType", S, False),
-        ("after", S, False),
-        ("before", S, False),
-        ("limit", "integer", False),
+        COIN_ID,
+        Param("fromType", description="case-insensitive", enum=tuple(sorted(ACCOUNT_TYPES))),
+        *page_params("tradeTime (ms)"),
     ),
+    response=schemas.TRANSFERS,
 )
 async def transfer_records(ctx: Ctx) -> Any:
     """Transfers, newest first (``before`` alone: oldest first); ``after``/``before`` are

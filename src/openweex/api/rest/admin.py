@@ -7,12 +7,21 @@ Amounts are decimal strings in the coin's units.
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from typing import Any
 
-from openweex.api import wire
-from openweex.api.params import Params, coin_param, fail, opt_int, req_str, units_param
-from openweex.api.routing import Ctx, route
+from openweex.api import schemas, wire
+from openweex.api.params import (
+    MAX_INT,
+    Params,
+    coin_param,
+    fail,
+    opt_int,
+    req_str,
+    units_param,
+)
+from openweex.api.routing import ARRAY, DECIMAL, INTEGER, Ctx, Param, route
 from openweex.domain import errors
 from openweex.domain.commands import (
     CreateAccount,
@@ -26,11 +35,12 @@ from openweex.domain.errors import Reject
 from openweex.domain.events import BalanceUpdate, TransferRecord
 from openweex.domain.markets import Markets
 from openweex.domain.values import format_units
-from openweex.engine.exchange import PERMISSIONS
+from openweex.engine.exchange import ACCOUNT_TYPES, PERMISSIONS
 from openweex.engine.ledger import ApiKeyRecord
 from openweex.storage.readmodels import BillRow, TransferRow
 
 ADMIN = "/admin/v1"
+UID = Param("uid", INTEGER, True, "an account's uid", minimum=0, maximum=MAX_INT)
 
 
 def _uid(p: Params) -> int:
@@ -51,14 +61,18 @@ def _str_list(p: Params, name: str) -> tuple[str, ...] | None:
 
 # A passphrase travels in the ACCESS-PASSPHRASE header: no control characters, bounded length.
 MAX_PASSPHRASE = 64
+PASSPHRASE_PATTERN = "[ -~]+"  # printable ASCII: header values are bytes, sent reliably as ASCII
+_PASSPHRASE_RE = re.compile(PASSPHRASE_PATTERN)
 
 
 def _passphrase(p: Params) -> str:
     text = req_str(p, "passphrase")
-    if any(c < " " or c == "\x7f" for c in text):
-        raise fail(errors.PARAM_INVALID, "passphrase must not contain control characters")
-    if not text.isascii():  # header values are bytes: clients send only ASCII reliably
-        raise fail(errors.PARAM_INVALID, "passphrase must be ASCII (it travels in a header)")
+    if _PASSPHRASE_RE.fullmatch(text) is None:
+        raise fail(
+            errors.PARAM_INVALID,
+            "passphrase must be printable ASCII, without control characters (it travels in a"
+            " header)",
+        )
     if len(text) > MAX_PASSPHRASE:
         raise fail(errors.PARAM_INVALID, f"passphrase must be at most {MAX_PASSPHRASE} characters")
     return text
@@ -143,25 +157,47 @@ def key_data(rec: ApiKeyRecord) -> dict[str, Any]:
     }
 
 
-@route("POST", f"{ADMIN}/accounts")
+@route("POST", f"{ADMIN}/accounts", response=schemas.UID)
 async def create_account(ctx: Ctx) -> Any:
     """Open an account."""
     uid, _ = await ctx.api.runtime.submit(CreateAccount(0))
     return {"uid": str(uid)}
 
 
-FUNDS_PARAMS = (("uid", "integer", True), ("coin", "string", True), ("amount", "string", True))
+FUNDS_PARAMS = (
+    UID,
+    Param("coin", required=True, description="a coin of /public/currencies (case-insensitive)"),
+    Param("amount", DECIMAL, True, "in the coin, on its scale"),
+)
 
 
 @route(
     "POST",
     f"{ADMIN}/api-keys",
     params=(
-        ("uid", "integer", True),
-        ("passphrase", "string", True),
-        ("permissions", "array", False),
-        ("ipWhitelist", "array", False),
+        UID,
+        Param(
+            "passphrase",
+            required=True,
+            description="printable ASCII (it travels in a header)",
+            pattern=PASSPHRASE_PATTERN,
+            max_length=MAX_PASSPHRASE,
+        ),
+        Param(
+            "permissions",
+            ARRAY,
+            description="absent: every permission",
+            items=Param("permission", enum=PERMISSIONS),
+            min_items=1,
+        ),
+        Param(
+            "ipWhitelist",
+            ARRAY,
+            description="IP addresses the key may be used from; absent or empty: any",
+            items=Param("ip"),
+        ),
     ),
+    response=schemas.API_KEY,
 )
 async def create_api_key(ctx: Ctx) -> Any:
     """Issue an API key; the secret is shown only in this response."""
@@ -172,6 +208,10 @@ async def create_api_key(ctx: Ctx) -> Any:
         return result
     assert isinstance(result, ApiKeyRecord)
     return key_data(result)
+
+
+ACCOUNT_TYPE_NAMES = tuple(sorted(ACCOUNT_TYPES))
+TRANSFER_TYPES = "an account type (case-insensitive); one side is SPOT, the other not"
 
 
 async def _funds(ctx: Ctx, kind: type[Deposit] | type[Withdraw]) -> Any:
@@ -185,13 +225,13 @@ async def _funds(ctx: Ctx, kind: type[Deposit] | type[Withdraw]) -> Any:
     return bill_data(ctx.api.markets, result)
 
 
-@route("POST", f"{ADMIN}/deposits", params=FUNDS_PARAMS)
+@route("POST", f"{ADMIN}/deposits", params=FUNDS_PARAMS, response=schemas.ADMIN_BILL)
 async def deposit(ctx: Ctx) -> Any:
     """Credit a user's available balance."""
     return await _funds(ctx, Deposit)
 
 
-@route("POST", f"{ADMIN}/withdrawals", params=FUNDS_PARAMS)
+@route("POST", f"{ADMIN}/withdrawals", params=FUNDS_PARAMS, response=schemas.ADMIN_BILL)
 async def withdraw(ctx: Ctx) -> Any:
     """Debit a user's available balance (43012 when it is not enough)."""
     return await _funds(ctx, Withdraw)
@@ -200,7 +240,12 @@ async def withdraw(ctx: Ctx) -> Any:
 @route(
     "POST",
     f"{ADMIN}/transfers",
-    params=(*FUNDS_PARAMS, ("fromType", "string", True), ("toType", "string", True)),
+    params=(
+        *FUNDS_PARAMS,
+        Param("fromType", required=True, description=TRANSFER_TYPES, enum=ACCOUNT_TYPE_NAMES),
+        Param("toType", required=True, description=TRANSFER_TYPES, enum=ACCOUNT_TYPE_NAMES),
+    ),
+    response=schemas.TRANSFER,
 )
 async def transfer(ctx: Ctx) -> Any:
     """Move funds between SPOT and another account type."""
@@ -231,19 +276,19 @@ async def _set_frozen(ctx: Ctx, frozen: bool) -> Any:
     return result if isinstance(result, Reject) else {"uid": str(uid), "frozen": frozen}
 
 
-@route("POST", f"{ADMIN}/accounts/{{uid:int}}/freeze")
+@route("POST", f"{ADMIN}/accounts/{{uid:int}}/freeze", response=schemas.FROZEN)
 async def freeze(ctx: Ctx) -> Any:
     """Freeze a user: every private call of its keys answers 40013."""
     return await _set_frozen(ctx, True)
 
 
-@route("POST", f"{ADMIN}/accounts/{{uid:int}}/unfreeze")
+@route("POST", f"{ADMIN}/accounts/{{uid:int}}/unfreeze", response=schemas.FROZEN)
 async def unfreeze(ctx: Ctx) -> Any:
     """Unfreeze a user."""
     return await _set_frozen(ctx, False)
 
 
-@route("GET", f"{ADMIN}/accounts/{{uid:int}}")
+@route("GET", f"{ADMIN}/accounts/{{uid:int}}", response=schemas.ACCOUNT)
 async def account_info(ctx: Ctx) -> Any:
     """An account's balances, frozen flag and API keys (without secrets)."""
     uid = int(ctx.params["uid"])
@@ -262,7 +307,7 @@ async def account_info(ctx: Ctx) -> Any:
     }
 
 
-@route("POST", f"{ADMIN}/snapshot")
+@route("POST", f"{ADMIN}/snapshot", response=schemas.SNAPSHOT)
 async def snapshot(ctx: Ctx) -> Any:
     """Write a snapshot now; returns its journal seq."""
     return {"seq": str(await ctx.api.runtime.snapshot())}

@@ -11,16 +11,36 @@ from typing import Any
 
 from orjson import Fragment, dumps
 
-from openweex.api import wire
-from openweex.api.params import HISTORY_MS, fail, limit_param, opt_int, opt_str, symbol_param
-from openweex.api.routing import Ctx, route
+from openweex.api import schemas, wire
+from openweex.api.params import (
+    HISTORY_MS,
+    SYMBOL,
+    PageLimit,
+    fail,
+    id_spec,
+    limit_param,
+    opt_int,
+    opt_str,
+    symbol_param,
+)
+from openweex.api.routing import Ctx, Param, route
 from openweex.domain import errors
 from openweex.domain.markets import Symbol
 from openweex.domain.values import Side
-from openweex.engine.marketdata import merge_levels, parse_depth_type, parse_period
+from openweex.engine.marketdata import (
+    DEPTH_TYPES,
+    PERIOD_ALIASES,
+    PERIODS,
+    merge_levels,
+    parse_depth_type,
+    parse_period,
+)
 
-S = "string"
 DEPTH_LIMIT = 500  # the contract's default; also the most levels a side returned
+DEPTH_LIMITS = PageLimit(DEPTH_LIMIT, DEPTH_LIMIT)
+FILLS_LIMITS = PageLimit(100, 500)
+CANDLE_LIMITS = PageLimit(100, 1000)
+DEFAULT_DEPTH_TYPE = "step0"
 
 
 def _view(ctx: Ctx, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
@@ -64,7 +84,7 @@ def _ticker(ctx: Ctx, sym: Symbol) -> dict[str, Any]:
     return wire.ticker_json(ctx.api.markets, sym, t, _best(ctx, sym), open_utc0)
 
 
-@route("GET", "/api/spot/v1/market/ticker", params=(("symbol", S, True),))
+@route("GET", "/api/spot/v1/market/ticker", params=(SYMBOL,), response=schemas.TICKER)
 async def ticker(ctx: Ctx) -> Any:
     """24h rolling ticker of one symbol."""
     sym = symbol_param(ctx.params, ctx.api.markets)
@@ -74,17 +94,22 @@ async def ticker(ctx: Ctx) -> Any:
     return {**view, "ts": str(ctx.now)}
 
 
-@route("GET", "/api/spot/v1/market/tickers")
+@route("GET", "/api/spot/v1/market/tickers", response=schemas.TICKERS)
 async def tickers(ctx: Ctx) -> Any:
     """24h rolling tickers of every symbol."""
     return [_ticker(ctx, s) for s in ctx.api.markets.symbols.values()]
 
 
-@route("GET", "/api/spot/v1/market/fills", params=(("symbol", S, True), ("limit", S, False)))
+@route(
+    "GET",
+    "/api/spot/v1/market/fills",
+    params=(SYMBOL, FILLS_LIMITS.param()),
+    response=schemas.TRADES,
+)
 async def recent_fills(ctx: Ctx) -> Any:
     """Recent trades, newest first (limit default 100, at most 500)."""
     sym = symbol_param(ctx.params, ctx.api.markets)
-    limit = limit_param(ctx.params, 100, 500)
+    limit = limit_param(ctx.params, FILLS_LIMITS)
     tape = ctx.api.runtime.exchange.market.recent_trades(sym.symbol, limit)
     horizon = ctx.now - HISTORY_MS  # nothing older than 90 days
     return [wire.trade_json(sym, t) for t in tape if t.ts >= horizon]
@@ -94,12 +119,18 @@ async def recent_fills(ctx: Ctx) -> Any:
     "GET",
     "/api/spot/v1/market/candles",
     params=(
-        ("symbol", S, True),
-        ("period", S, True),
-        ("after", S, False),
-        ("before", S, False),
-        ("limit", S, False),
+        SYMBOL,
+        Param(
+            "period",
+            required=True,
+            description="the candle length (case-insensitive)",
+            enum=(*PERIODS, *PERIOD_ALIASES),
+        ),
+        id_spec("after", "candles starting at or after this time (ms)"),
+        id_spec("before", "candles starting at or before this time (ms), within 90 days"),
+        CANDLE_LIMITS.param(),
     ),
+    response=schemas.CANDLES,
 )
 async def candles(ctx: Ctx) -> Any:
     """Candles oldest first; ``after``/``before`` bound the candle start time (ms)."""
@@ -117,7 +148,7 @@ async def candles(ctx: Ctx) -> Any:
         raise fail(errors.START_AFTER_END)
     if before is not None and before < ctx.now - HISTORY_MS:
         raise fail(errors.HISTORY_TOO_OLD)
-    limit = limit_param(ctx.params, 100, 1000)
+    limit = limit_param(ctx.params, CANDLE_LIMITS)
     # Nothing older than 90 days: the horizon rounded up to the minute, so that a cached
     # view (one per start bound) is right for as long as it may be served.
     horizon = -(-(ctx.now - HISTORY_MS) // 60_000) * 60_000
@@ -136,7 +167,17 @@ async def candles(ctx: Ctx) -> Any:
 @route(
     "GET",
     "/api/spot/v1/market/depth",
-    params=(("symbol", S, True), ("type", S, False), ("limit", S, False)),
+    params=(
+        SYMBOL,
+        Param(
+            "type",
+            description="merge prices to 10**n ticks (case-insensitive)",
+            enum=tuple(DEPTH_TYPES),
+            default=DEFAULT_DEPTH_TYPE,
+        ),
+        DEPTH_LIMITS.param(),
+    ),
+    response=schemas.DEPTH,
 )
 async def depth(ctx: Ctx) -> Any:
     """Order book, merged to ``type`` step0..step5 (default step0), ``limit`` levels a side.
@@ -144,11 +185,11 @@ async def depth(ctx: Ctx) -> Any:
     ``version`` is the book's depth version, the ``r`` of the WebSocket depth streams.
     """
     sym = symbol_param(ctx.params, ctx.api.markets)
-    text = opt_str(ctx.params, "type") or "step0"
+    text = opt_str(ctx.params, "type") or DEFAULT_DEPTH_TYPE
     step = parse_depth_type(text)
     if step is None:
         raise fail(errors.PARAM_INVALID, f"unknown depth type {text}")
-    limit = limit_param(ctx.params, DEPTH_LIMIT, DEPTH_LIMIT)
+    limit = limit_param(ctx.params, DEPTH_LIMITS)
 
     def build() -> tuple[Fragment, Fragment, str]:
         asks, bids, version = _depth_levels(ctx, sym, step, limit)

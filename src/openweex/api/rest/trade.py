@@ -7,27 +7,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from openweex.api import wire
+from openweex.api import schemas, wire
 from openweex.api.params import (
     HISTORY_MS,
+    SYMBOL,
+    SYMBOL_FILTER,
     Params,
     Rejected,
     client_oid_param,
     fail,
     id_param,
+    id_spec,
     opt_list,
     opt_str,
     req_str,
     symbol_param,
     units_param,
 )
-from openweex.api.rest.account import id_page
-from openweex.api.routing import READ, TRADE, Ctx, route
+from openweex.api.rest.account import id_page, page_params
+from openweex.api.routing import ARRAY, DECIMAL, READ, TRADE, Ctx, Param, route
 from openweex.domain import errors
 from openweex.domain.commands import CancelBatch, CancelOrder, PlaceBatch, PlaceOrder
 from openweex.domain.errors import Reject
 from openweex.domain.markets import Symbol
 from openweex.domain.values import (
+    CLIENT_OID_PATTERN,
     FORCES,
     ORDER_TYPES,
     SIDES,
@@ -38,15 +42,44 @@ from openweex.domain.values import (
 from openweex.engine.amounts import notional
 from openweex.engine.trading import OrderAck
 
-S = "string"
 MAX_BATCH = 50
+CLIENT_OID = Param(
+    "clientOrderId",
+    description="the caller's id of the order, unique among its open orders",
+    pattern=CLIENT_OID_PATTERN,
+)
 ORDER_PARAMS = (
-    ("side", S, True),
-    ("orderType", S, True),
-    ("force", S, False),  # required for limit orders only (40019), like price
-    ("price", S, False),
-    ("quantity", S, True),
-    ("clientOrderId", S, False),
+    Param("side", required=True, description="case-insensitive", enum=tuple(SIDES)),
+    Param("orderType", required=True, description="case-insensitive", enum=tuple(ORDER_TYPES)),
+    Param(
+        "force",
+        description="time in force, required for a limit order (case-insensitive; gtc is"
+        " normal, postonly is post_only); ignored for a market order",
+        enum=tuple(FORCES),
+    ),
+    Param(
+        "price",
+        DECIMAL,
+        description="required for a limit order, on the symbol's priceScale; ignored for a"
+        " market order",
+    ),
+    Param(
+        "quantity",
+        DECIMAL,
+        required=True,
+        description="in the base coin, on the symbol's quantityScale; for a market buy, the"
+        " amount of the quote coin to spend",
+    ),
+    CLIENT_OID,
+)
+ORDER_ID = id_spec("orderId")
+WHICH_ORDER = (
+    id_spec("orderId", "the order; or give clientOrderId"),
+    Param(
+        "clientOrderId",
+        description="the order, when orderId is not given",
+        pattern=CLIENT_OID_PATTERN,
+    ),
 )
 
 
@@ -82,7 +115,8 @@ def _ack(r: Any) -> dict[str, Any]:
     "POST",
     "/api/spot/v1/trade/orders",
     permission=TRADE,
-    params=(("symbol", S, True), *ORDER_PARAMS),
+    params=(SYMBOL, *ORDER_PARAMS),
+    response=schemas.ORDER_ACK,
 )
 async def place_order(ctx: Ctx) -> Any:
     """Place one order."""
@@ -95,7 +129,19 @@ async def place_order(ctx: Ctx) -> Any:
     "POST",
     "/api/spot/v1/trade/batch-orders",
     permission=TRADE,
-    params=(("symbol", S, True), ("orderList", "array", True)),
+    params=(
+        SYMBOL,
+        Param(
+            "orderList",
+            ARRAY,
+            required=True,
+            description="the orders, each with the fields of a single order but symbol",
+            fields=ORDER_PARAMS,
+            min_items=1,
+            max_items=MAX_BATCH,
+        ),
+    ),
+    response=schemas.BATCH_RESULT,
 )
 async def batch_orders(ctx: Ctx) -> Any:
     """Place up to 50 orders of one symbol; each succeeds or fails on its own.
@@ -175,7 +221,8 @@ def _failure(item: Any, rej: Reject) -> dict[str, Any]:
     "POST",
     "/api/spot/v1/trade/cancel-order",
     permission=TRADE,
-    params=(("symbol", S, True), ("orderId", S, False), ("clientOrderId", S, False)),
+    params=(SYMBOL, *WHICH_ORDER),
+    response=schemas.ORDER_ID,
 )
 async def cancel_order(ctx: Ctx) -> Any:
     """Cancel one order by orderId (or clientOrderId); returns the orderId."""
@@ -192,7 +239,18 @@ async def cancel_order(ctx: Ctx) -> Any:
     "POST",
     "/api/spot/v1/trade/cancel-batch-orders",
     permission=TRADE,
-    params=(("symbol", S, True), ("orderIds", "array", True)),
+    params=(
+        SYMBOL,
+        Param(
+            "orderIds",
+            ARRAY,
+            required=True,
+            items=ORDER_ID,
+            min_items=1,
+            max_items=MAX_BATCH,
+        ),
+    ),
+    response=schemas.ORDER_IDS,
 )
 async def cancel_batch(ctx: Ctx) -> Any:
     """Cancel up to 50 orders; returns the ids that were cancelled."""
@@ -213,7 +271,8 @@ async def cancel_batch(ctx: Ctx) -> Any:
     "POST",
     "/api/spot/v1/trade/orderInfo",
     permission=READ,
-    params=(("symbol", S, False), ("orderId", S, False), ("clientOrderId", S, False)),
+    params=(SYMBOL_FILTER, *WHICH_ORDER),
+    response=schemas.ONE_ORDER,
 )
 async def order_info(ctx: Ctx) -> Any:
     """One order (open or finished) by orderId or clientOrderId, as a list."""
@@ -229,7 +288,13 @@ async def order_info(ctx: Ctx) -> Any:
     return [wire.order_json(m, row)]
 
 
-@route("POST", "/api/spot/v1/trade/open-orders", permission=READ, params=(("symbol", S, False),))
+@route(
+    "POST",
+    "/api/spot/v1/trade/open-orders",
+    permission=READ,
+    params=(SYMBOL_FILTER,),
+    response=schemas.ORDERS,
+)
 async def open_orders(ctx: Ctx) -> Any:
     """Unfilled and partially filled orders, newest first."""
     m = ctx.api.markets
@@ -248,12 +313,8 @@ async def open_orders(ctx: Ctx) -> Any:
     "POST",
     "/api/spot/v1/trade/history",
     permission=READ,
-    params=(
-        ("symbol", S, True),
-        ("after", S, False),
-        ("before", S, False),
-        ("limit", "integer", False),
-    ),
+    params=(SYMBOL, *page_params("orderId")),
+    response=schemas.ORDERS,
 )
 async def history(ctx: Ctx) -> Any:
     """Filled and cancelled orders, newest first (``before`` alone: oldest first), by orderId."""
@@ -269,13 +330,8 @@ async def history(ctx: Ctx) -> Any:
     "POST",
     "/api/spot/v1/trade/fills",
     permission=READ,
-    params=(
-        ("symbol", S, True),
-        ("orderId", S, False),
-        ("after", S, False),
-        ("before", S, False),
-        ("limit", "integer", False),
-    ),
+    params=(SYMBOL, id_spec("orderId", "only the fills of this order"), *page_params("fillId")),
+    response=schemas.FILLS,
 )
 async def fills(ctx: Ctx) -> Any:
     """The user's fills, newest first (``before`` alone: oldest first), paged by fillId."""
