@@ -31,6 +31,9 @@ MARKETS_FILE = "markets.toml"
 BUILT_IN = "the built-in markets"
 # The most commands --snapshot-every allows between two snapshots (the time limit still acts).
 MAX_SNAPSHOT_EVERY = 1_000_000_000
+# What --header-timeout and --body-timeout allow, in seconds.
+MIN_TIMEOUT = 0.1
+MAX_TIMEOUT = 3600.0
 
 
 class ConfigRefused(SystemExit):
@@ -152,6 +155,23 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="commands between snapshots (200000; one is also written every 5 minutes"
         " with changes, and on shutdown)",
     )
+    says = f"{MIN_TIMEOUT:g} to {MAX_TIMEOUT:g} seconds"
+    timeout = bounded_number(float, says, MIN_TIMEOUT, MAX_TIMEOUT)
+    p.add_argument(
+        "--header-timeout",
+        type=timeout,
+        default=10.0,
+        metavar="SECONDS",
+        help="a request's header must arrive within this time (10; then 408, or a plain close"
+        " when nothing came)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=timeout,
+        default=10.0,
+        metavar="SECONDS",
+        help="a request's body must arrive within this time after its header (10; then 408)",
+    )
 
     p.add_argument(
         "--cpu-wake-latency-us",
@@ -184,6 +204,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         admin_token=token,
         rate_limits=not args.no_rate_limits,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
         runtime_options={"snapshot_every": args.snapshot_every},
         on_open=lambda data_dir: remember_markets(data_dir, choice.text),
         cpu_wake_latency_us=args.cpu_wake_latency_us,

@@ -23,6 +23,7 @@ from typing import Any
 
 import uvicorn
 
+from openweex.api import slowclients
 from openweex.api.app import Api, Settings, build_app
 from openweex.api.ws.fastpath import server_options as ws_server_options
 from openweex.cpulatency import DEVICE as CPU_LATENCY_DEVICE
@@ -49,6 +50,9 @@ class ServeOptions:
     admin_token: str | None = None
     rate_limits: bool = True
     access_log: bool = True
+    # Seconds a request's header may take to arrive, and its body after it (api.slowclients).
+    header_timeout: float = slowclients.HEADER_TIMEOUT
+    body_timeout: float = slowclients.BODY_TIMEOUT
     # Extra startup hooks (demo mode, market makers), run once the app is ready.
     starters: list[Starter] = field(default_factory=list)
     runtime_options: dict[str, Any] = field(default_factory=dict)
@@ -262,8 +266,11 @@ async def _serve(markets: Markets, opts: ServeOptions, out: Any) -> int:
     tune_gc()
     api, app = build(runtime, opts, token)
     host, port = sock.getsockname()[:2]
+    limits = slowclients.Limits(header_timeout=opts.header_timeout, body_timeout=opts.body_timeout)
     config = uvicorn.Config(
         app,
+        # httptools' protocol, named rather than left to "auto", under the limits above
+        http=slowclients.protocol_class(limits),
         log_level="warning",
         access_log=False,
         lifespan="off",
@@ -303,6 +310,7 @@ async def _serve(markets: Markets, opts: ServeOptions, out: Any) -> int:
             await api.hub.close()
             await runtime.close()
     finally:
+        limits.close()
         sock.close()
     await runtime.finish()
     if runtime.fatal is not None:

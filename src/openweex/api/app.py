@@ -121,14 +121,32 @@ async def send_json(
     await send({"type": "http.response.body", "body": body})
 
 
-async def read_body(receive: Receive, limit: int) -> bytes:
-    """The whole request body; more than ``limit`` bytes is rejected (40017)."""
+# Scope key: set by the server (openweex.api.slowclients) when it stopped waiting for the
+# request's body, to the (HTTP status, Reject) to answer instead. The body then ends early.
+BODY_CUT = "openweex.body_cut"
+_GONE = (400, errors.reject(errors.PARAM_INVALID, "request body incomplete"))
+
+
+class BodyNotRead(Exception):
+    """The request's body did not come whole: answer ``status`` and ``reject``, run nothing."""
+
+    def __init__(self, status: int, reject: Reject) -> None:
+        super().__init__(reject.msg)
+        self.status = status
+        self.reject = reject
+
+
+async def read_body(receive: Receive, limit: int, scope: Scope) -> bytes:
+    """The whole request body; more than ``limit`` bytes is rejected (40017). A body that
+    does not come whole (the client went away, the server stopped waiting for it:
+    :data:`BODY_CUT`) raises :class:`BodyNotRead`: a request is never run on part of its
+    body."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
-        if message["type"] != "http.request":
-            break  # the client went away; whatever we answer is dropped
+        if message["type"] != "http.request":  # the client went away: the answer is dropped
+            raise BodyNotRead(*scope.get(BODY_CUT, _GONE))
         chunk: bytes = message.get("body", b"")
         if chunk:
             size += len(chunk)
@@ -137,6 +155,9 @@ async def read_body(receive: Receive, limit: int) -> bytes:
             chunks.append(chunk)
         if not message.get("more_body", False):
             break
+    cut = scope.get(BODY_CUT)
+    if cut is not None:
+        raise BodyNotRead(*cut)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
@@ -242,9 +263,15 @@ class Endpoint:
     ) -> None:
         started = time.perf_counter()
         now = now_ms()
+        status = 0  # the status of the answer when it is not the code's (_render)
         try:
-            body = await read_body(receive, self.api.settings.max_body) if self.reads_body else b""
+            if self.reads_body:
+                body = await read_body(receive, self.api.settings.max_body, scope)
+            else:
+                body = b""
             data = await self._run(scope, body, path_params, now)
+        except BodyNotRead as exc:
+            status, data = exc.status, exc.reject
         except Rejected as exc:
             data = exc.reject
         except RuntimeStopped:
@@ -257,7 +284,8 @@ class Endpoint:
             extra = [(b"retry-after", str(-(-data.wait_ms // 1000)).encode())]
             data = errors.reject(errors.TOO_FREQUENT)
         try:
-            status, code, payload = self._render(data, now)
+            rendered, code, payload = self._render(data, now)
+            status = status or rendered
         except Exception:  # e.g. a handler returned something that is not JSON-serialisable
             log.exception("cannot render the response of %s %s", self.method, self.path)
             status, code = 400, errors.SYSTEM_ERROR
