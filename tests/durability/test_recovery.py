@@ -245,22 +245,29 @@ async def test_read_models_behind_the_snapshots_are_caught_up(tmp_path: Path) ->
     assert state_of(d) == want
 
 
+async def _older_journal(tmp_path: Path, cmds: list[Command], kept: int) -> tuple[State, Path]:
+    """A data directory that ran ``cmds``, then got back a copy of its journal taken after
+    the first ``kept``: read models newer than the journal. Returns the state of ``kept``
+    commands and the directory."""
+    want = await reference(tmp_path, cmds[:kept])
+    d = tmp_path / "ahead"
+    async with crashing(d) as rt:
+        await submit_all(rt, cmds[:kept])
+    saved = tmp_path / f"journal-{kept}"
+    shutil.copytree(d / "journal", saved)
+    async with crashing(d) as rt:
+        await submit_all(rt, cmds[kept:])
+    shutil.rmtree(d / "journal")
+    shutil.copytree(saved, d / "journal")
+    return want, d
+
+
 async def test_read_models_ahead_of_the_journal_refuse_the_start(tmp_path: Path) -> None:
     """Records acknowledged once are missing from the journal: refused, nothing changed;
     with the read models moved away (the operator accepts the older journal), rebuilt."""
     from openweex.recovery import RecoveryError
 
-    cmds = make_commands(600, 10)
-    want = await reference(tmp_path, cmds[:400])
-    d = tmp_path / "ahead"
-    async with crashing(d) as rt:
-        await submit_all(rt, cmds[:400])
-    saved = tmp_path / "journal-400"
-    shutil.copytree(d / "journal", saved)
-    async with crashing(d) as rt:
-        await submit_all(rt, cmds[400:])
-    shutil.rmtree(d / "journal")
-    shutil.copytree(saved, d / "journal")  # an older copy of the journal, newer read models
+    want, d = await _older_journal(tmp_path, make_commands(600, 10), 400)
     models = {p.name: p.read_bytes() for p in d.glob("history.sqlite3*")}
     with pytest.raises(RecoveryError, match=r"ahead of the journal .*acknowledged up to seq"):
         open_closed(d)
@@ -275,17 +282,7 @@ async def test_a_refused_start_leaves_a_torn_tail_in_place(tmp_path: Path) -> No
     there, byte for byte; the start that succeeds cuts it."""
     from openweex.recovery import RecoveryError
 
-    cmds = make_commands(500, 13)
-    want = await reference(tmp_path, cmds[:300])
-    d = tmp_path / "ahead"
-    async with crashing(d) as rt:
-        await submit_all(rt, cmds[:300])
-    saved = tmp_path / "journal-300"
-    shutil.copytree(d / "journal", saved)
-    async with crashing(d) as rt:
-        await submit_all(rt, cmds[300:])
-    shutil.rmtree(d / "journal")
-    shutil.copytree(saved, d / "journal")
+    want, d = await _older_journal(tmp_path, make_commands(500, 13), 300)
     seg = sorted((d / "journal").glob("journal-*.log"))[-1]
     seg.write_bytes(seg.read_bytes().rstrip(b"\x00") + b"\x07" * 11)  # a torn write
     before = {p.name: p.read_bytes() for p in (d / "journal").iterdir()}

@@ -90,28 +90,22 @@ def param_schema(p: Param, in_body: bool) -> dict[str, Any]:
             schema["items"] = param_schema(p.items, True)
         elif p.fields:
             schema["items"] = _object(p.fields)
-        if p.min_items is not None:
-            schema["minItems"] = p.min_items
-        if p.max_items is not None:
-            schema["maxItems"] = p.max_items
     elif p.enum:
         schema = {"type": "string"}
     else:
         schema = {"type": ["string", "number"] if in_body else "string"}
-    if p.enum:
-        schema["enum"] = list(p.enum)
-    if p.minimum is not None:
-        schema["minimum"] = p.minimum
-    if p.maximum is not None:
-        schema["maximum"] = p.maximum
-    if p.cap is not None:
-        schema["x-capped-at"] = p.cap
-    if p.default is not None:
-        schema["default"] = p.default
-    if p.pattern is not None:
-        schema["pattern"] = _whole(p.pattern)
-    if p.max_length is not None:
-        schema["maxLength"] = p.max_length
+    rules = {
+        "enum": list(p.enum) or None,
+        "minimum": p.minimum,
+        "maximum": p.maximum,
+        "x-capped-at": p.cap,
+        "default": p.default,
+        "pattern": None if p.pattern is None else _whole(p.pattern),
+        "maxLength": p.max_length,
+        "minItems": p.min_items,
+        "maxItems": p.max_items,
+    }
+    schema.update((k, v) for k, v in rules.items() if v is not None)
     if p.description:
         schema["description"] = p.description
     return schema
