@@ -206,6 +206,45 @@ def test_a_header_over_the_limit_sent_in_pieces_is_refused(server: ServerProcess
     assert sent >= MAX_HEADER_SIZE
 
 
+NOT_HTTP = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not HTTP\r\n\r\n"  # a TLS hello, say
+
+
+def test_bytes_that_are_not_http_get_the_envelope(server: ServerProcess) -> None:
+    with open_conn(server) as sock:
+        sock.sendall(NOT_HTTP)
+        reader = Reader(sock)
+        status, headers, body = reader.response()
+        assert reader.closed()
+    assert status == 400
+    assert headers["connection"] == "close"
+    assert headers["content-type"] == "application/json"
+    assert body["code"] == "40017"
+    assert body["msg"] == "Parameter verification failed: not a valid HTTP request"
+    assert body["data"] is None
+
+
+def test_refusals_before_the_header_have_access_log_lines(tmp_path: Path) -> None:
+    """Method and path never read: ``-``; the status and code that went out."""
+    args = ["--no-rate-limits", "--log-level", "debug", "--header-timeout", str(TIMEOUT)]
+    srv = ServerProcess(tmp_path / "data", args).start()
+    try:
+        for payload in (NOT_HTTP, b"GET / HTTP/1.1\r\nX-Big: " + b"a" * MAX_HEADER_SIZE):
+            with open_conn(srv) as sock:
+                sock.sendall(payload)
+                Reader(sock).response()
+        with open_conn(srv) as sock:
+            sock.sendall(b"GET / HT")
+            Reader(sock).response()
+        assert srv.stop() == 0
+    finally:
+        srv.stop()
+    lines = [line.split("openweex.access", 1)[-1] for line in srv.output if "path=-" in line]
+    assert len(lines) == 3, srv.output
+    for line, (status, code) in zip(lines, [(400, 40017), (431, 40017), (408, 40017)], strict=True):
+        assert f"method=- path=- status={status} code={code} latency_ms=" in line
+    assert float(lines[2].rsplit("latency_ms=", 1)[1]) > 0
+
+
 def test_a_header_under_the_limit_and_a_large_body_pass(server: ServerProcess) -> None:
     uid = server.admin("POST", "/accounts")["uid"]
     fields = "".join(f"X-Filler-{i}: {'c' * 1000}\r\n" for i in range(60))  # 60 KiB of header

@@ -58,7 +58,7 @@ from typing import Any, ClassVar, cast
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from openweex.api import wire
-from openweex.api.app import BODY_CUT, now_ms
+from openweex.api.app import BODY_CUT, log_access, now_ms
 from openweex.domain import errors
 from openweex.domain.errors import Reject
 
@@ -142,7 +142,11 @@ class Limits:
 
 def _response(status: int, reject: Reject) -> bytes:
     body = wire.error_body(reject, now_ms())
-    reason = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}.get(status, b"")
+    reason = {
+        400: b"Bad Request",
+        408: b"Request Timeout",
+        431: b"Request Header Fields Too Large",
+    }.get(status, b"")
     head = b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n" % (
         status,
         reason,
@@ -247,12 +251,19 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         cycle: Any = getattr(self, "cycle", None)
         return cycle is None or getattr(cycle, "response_complete", False) is True
 
+    def send_400_response(self, msg: str) -> None:
+        """Not HTTP (uvicorn's parser gave up): the WEEX envelope instead of plain text."""
+        self._slow_refuse(400, errors.reject(errors.PARAM_INVALID, "not a valid HTTP request"))
+
     def _slow_refuse(self, status: int, reject: Reject) -> None:
-        """End a connection whose request header will not be read."""
+        """End a connection whose request header will not be read. The access log gets a
+        line with ``-`` for the method and path it never learnt."""
         self.slow_phase = CLOSING
         if self._slow_idle():
             self.transport.write(_response(status, reject))
             self.transport.close()
+            waited = time.monotonic() - self.slow_since if self.slow_since else 0.0
+            log_access("-", "-", status, reject.code, time.perf_counter() - waited)
         else:  # an earlier request is being answered: its response first, then the close
             super().shutdown()
 
