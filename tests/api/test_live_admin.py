@@ -79,6 +79,7 @@ def test_admin_cli_funds(live: ServerProcess, capsys: pytest.CaptureFixture[str]
     # filters: in any case; a value that is no account type is refused, never "no records"
     path = "/api/spot/v1/account/transferRecords"
     assert client.get(path, {"fromType": "spot"})["data"] == transfers
+    assert client.get(path, {"fromType": "exchange"})["data"] == transfers  # Bitget v1's SPOT
     assert client.get(path, {"fromType": "Contract"})["data"] == []
     refused = client.get(path, {"fromType": "spott"})
     assert refused["code"] == "40017" and "fromType" in refused["msg"], refused

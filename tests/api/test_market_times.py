@@ -1,5 +1,5 @@
 """Times in the market and history endpoints: the 90-day horizon of every query, and the
-ticker's ``openUtc0`` (the price at 00:00 UTC today).
+ticker's ``openUtc0`` (the price at 00:00 UTC today) and its change rates.
 
 The runtime stamps its commands with a clock the tests move; the endpoints read the wall
 clock, so the trades made here are as old as the tests say.
@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from openweex.api.wire import change_rate
 from tests.api.helpers import ORDERS, InProc, limit_order
 from tests.support.server import User
 
@@ -102,11 +106,13 @@ async def test_open_utc0_is_the_price_at_midnight_utc(timed: tuple[InProc, Clock
     # no trade today yet: the price at midnight is the last one before it
     ticker = await public(ex, "/market/ticker")
     assert (ticker["openUtc0"], ticker["close"]) == ("200", "200")
+    assert (ticker["changeUtc"], ticker["change"]) == ("0", "1")  # the 24h open is 100
 
     await trade(ex, maker, taker, "300")
     await trade(ex, maker, taker, "310")
     ticker = await public(ex, "/market/ticker")
     assert (ticker["openUtc0"], ticker["close"], ticker["high24h"]) == ("300", "310", "310")
+    assert (ticker["changeUtc"], ticker["change"]) == ("0.033333", "2.1")
     tickers = await public(ex, "/market/tickers")
     assert [t["openUtc0"] for t in tickers if t["symbol"] == "BTCUSDT"] == ["300"]
     (today,) = await public(ex, "/market/candles", period="1d", after=str(midnight))
@@ -116,3 +122,30 @@ async def test_open_utc0_is_the_price_at_midnight_utc(timed: tuple[InProc, Clock
 async def test_open_utc0_before_any_trade_is_zero(timed: tuple[InProc, Clock]) -> None:
     ex, _ = timed
     assert (await public(ex, "/market/ticker"))["openUtc0"] == "0"
+
+
+@given(
+    opened=st.integers(min_value=-5, max_value=10**15),
+    now=st.integers(min_value=0, max_value=10**15),
+)
+def test_change_rates_are_exact_and_rounded_half_to_even(opened: int, now: int) -> None:
+    """The ticker's ``change``/``changeUtc``: (now - opened) / opened to 6 decimals, as
+    Decimal rounds it (half to even), "0" without an open price."""
+    got = change_rate(opened, now)
+    if opened <= 0:
+        assert got == "0"
+        return
+    with localcontext() as ctx:
+        ctx.prec = 60
+        want = ((Decimal(now) - opened) / opened).quantize(Decimal("1e-6"), ROUND_HALF_EVEN)
+    assert Decimal(got) == want
+    assert got == (format(want.normalize(), "f") if want else "0")
+
+
+def test_change_rates_on_ties() -> None:
+    assert change_rate(8, 9) == "0.125"
+    assert change_rate(16_000_000, 16_000_001) == "0"  # 0.0000000625: rounds down to 0
+    assert change_rate(2_000_000, 2_000_001) == "0"  # 0.0000005: a tie, to the even 0
+    assert change_rate(2_000_000, 2_000_003) == "0.000002"  # 0.0000015: a tie, to 2
+    assert change_rate(2_000_000, 1_999_997) == "-0.000002"  # -0.0000015: a tie, to -2
+    assert change_rate(100, 50) == "-0.5"

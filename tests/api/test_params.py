@@ -91,7 +91,8 @@ async def test_depth_types_and_limits(ex: InProc) -> None:
 
 
 @pytest.mark.parametrize(
-    "period", ["1min", "5min", "15min", "30min", "1h", "4h", "12h", "1d", "7d", "1day", "1DAY"]
+    "period",
+    ["1min", "5min", "15min", "30min", "1h", "4h", "12h", "1d", "7d", "1day", "1DAY", "1week"],
 )
 async def test_candle_periods(ex: InProc, period: str) -> None:
     assert await ex.ok(None, "GET", CANDLES, params={"symbol": S, "period": period}) == []

@@ -66,7 +66,9 @@ def test_periods_and_aliases() -> None:
     assert parse_period("2h") is None
     assert parse_period("") is None
     assert period_ms("1day") == DAY_MS
-    assert period_ms("1week") is None
+    assert parse_period("1week") == "7d"  # Bitget v1's name
+    assert period_ms("1week") == 7 * DAY_MS
+    assert period_ms("2week") is None
 
 
 def test_mexc_intervals() -> None:

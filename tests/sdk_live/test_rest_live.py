@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
 
@@ -60,6 +60,10 @@ def test_market_endpoints_after_a_trade(client: Client, counterparty: Client) ->
     ticker = client.get_ticker(BTC)
     assert (ticker.best_ask, ticker.ask_size) == (book.asks[0].price, book.asks[0].quantity)
     assert ticker.best_ask == Decimal("30000") and ticker.open_utc0 is not None
+    assert ticker.change_24h is not None and ticker.change_utc is not None
+    if ticker.open_utc0:  # the change since 00:00 UTC, from the ticker's own prices
+        want = (ticker.close - ticker.open_utc0) / ticker.open_utc0
+        assert ticker.change_utc == want.quantize(Decimal("1e-6"), ROUND_HALF_EVEN)
 
 
 def test_orders_lifecycle(client: Client, counterparty: Client) -> None:

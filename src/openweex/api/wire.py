@@ -212,11 +212,26 @@ def currency_json(coin: Coin) -> dict[str, Any]:
     }
 
 
+CHANGE_SCALE = 6  # decimals of a ticker's change rates
+
+
+def change_rate(opened: int, now: int) -> str:
+    """``(now - opened) / opened`` as a decimal of :data:`CHANGE_SCALE` places, rounded half
+    to even, trailing zeros dropped; "0" when there is no open price."""
+    if opened <= 0:
+        return "0"
+    q, r = divmod((now - opened) * 10**CHANGE_SCALE, opened)
+    if 2 * r > opened or (2 * r == opened and q % 2):
+        q += 1
+    return format_units(q, CHANGE_SCALE)
+
+
 def ticker_json(
     markets: Markets, sym: Symbol, t: Ticker, best: tuple[int, int, int, int], open_utc0: int
 ) -> dict[str, Any]:
-    """The contract's ticker fields, plus best bid/ask (``buyOne``/``sellOne``, sizes) and
-    ``openUtc0``, the price at 00:00 UTC today (ticks)."""
+    """The contract's ticker fields, plus Bitget v1's: best bid/ask (``buyOne``/``sellOne``,
+    sizes), ``openUtc0``, the price at 00:00 UTC today (ticks), and the change rates of the
+    last price against it (``changeUtc``) and against the 24h open (``change``)."""
     ps, qs = sym.price_scale, sym.quantity_scale
     qscale = markets.coins[sym.quote].scale
     bid, bid_sz, ask, ask_sz = best
@@ -232,6 +247,8 @@ def ticker_json(
         else "0",
         "ts": str(t.ts),
         "openUtc0": format_units(open_utc0, ps),
+        "changeUtc": change_rate(open_utc0, t.close),
+        "change": change_rate(t.open24h, t.close),
         "buyOne": format_units(bid, ps),
         "bidSz": format_units(bid_sz, qs),
         "sellOne": format_units(ask, ps),

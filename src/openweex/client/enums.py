@@ -105,7 +105,7 @@ class CandlePeriod(_WireEnum):
 
     @classmethod
     def _aliases(cls) -> dict[str, str]:
-        return {"1day": "1d"}
+        return {"1day": "1d", "1week": "7d"}
 
 
 class StreamOrderType(IntEnum):

@@ -117,9 +117,9 @@ class Product:
 @dataclass(frozen=True, slots=True)
 class Ticker:
     """24 h ticker (``high24h``, ``low24h``, ``close``, ``quoteVol``, ``baseVol``,
-    ``usdtVol``, ``ts``); the best bid and ask with their sizes and the UTC-day open when the
-    server sends them (Bitget v1's ``buyOne``, ``bidSz``, ``sellOne``, ``askSz``,
-    ``openUtc0``; openweex does), else None."""
+    ``usdtVol``, ``ts``); the best bid and ask with their sizes, the UTC-day open and the
+    change rates when the server sends them (Bitget v1's ``buyOne``, ``bidSz``, ``sellOne``,
+    ``askSz``, ``openUtc0``, ``changeUtc``, ``change``; openweex does), else None."""
 
     symbol: str
     high_24h: Decimal
@@ -134,6 +134,8 @@ class Ticker:
     best_ask: Decimal | None = None
     ask_size: Decimal | None = None
     open_utc0: Decimal | None = None
+    change_utc: Decimal | None = None  # (close - open_utc0) / open_utc0
+    change_24h: Decimal | None = None  # (close - the 24 h open) / the 24 h open
 
     @classmethod
     def from_wire(cls, raw: object) -> Self:
@@ -152,6 +154,8 @@ class Ticker:
             best_ask=opt_dec(d.get("sellOne")),
             ask_size=opt_dec(d.get("askSz")),
             open_utc0=opt_dec(d.get("openUtc0")),
+            change_utc=opt_dec(d.get("changeUtc")),
+            change_24h=opt_dec(d.get("change")),
         )
 
 

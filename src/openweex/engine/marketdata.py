@@ -95,7 +95,8 @@ PERIODS: Mapping[str, int] = MappingProxyType(
         "7d": 7 * DAY_MS,
     }
 )
-PERIOD_ALIASES: Mapping[str, str] = MappingProxyType({"1day": "1d"})
+# Bitget v1's names of two of the contract's periods.
+PERIOD_ALIASES: Mapping[str, str] = MappingProxyType({"1day": "1d", "1week": "7d"})
 
 # MEXC websocket kline intervals, in MEXC's order. Most are one of our periods
 # (:data:`MEXC_INTERVALS`); the other two are made from shorter candles when asked for:
@@ -138,7 +139,8 @@ _TRADE: Final = Trade
 
 
 def parse_period(text: str) -> str | None:
-    """Canonical period name for ``text`` (``1day`` -> ``1d``), or None when unknown."""
+    """Canonical period name for ``text`` (``1day`` -> ``1d``, ``1week`` -> ``7d``), or None
+    when unknown."""
     name = text.strip().lower()
     name = PERIOD_ALIASES.get(name, name)
     return name if name in PERIODS else None

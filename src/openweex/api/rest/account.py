@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from openweex.api import schemas, wire
@@ -63,13 +65,27 @@ def _coin_name(ctx: Ctx) -> str | None:
     return coin.name
 
 
-def _choice(ctx: Ctx, name: str, allowed: frozenset[str], upper: bool = False) -> str | None:
-    """The optional enumeration ``name``, case-insensitive, in the case of ``allowed``
-    (40017 when it is none of them: a filter with a typo must not look like "no records")."""
+# Bitget v1 calls the spot account "exchange" (its own transferRecords example asks for
+# fromType=exchange): the same account as SPOT.
+ACCOUNT_TYPE_ALIASES: Mapping[str, str] = MappingProxyType({"EXCHANGE": "SPOT"})
+
+
+def _choice(
+    ctx: Ctx,
+    name: str,
+    allowed: frozenset[str],
+    upper: bool = False,
+    aliases: Mapping[str, str] | None = None,
+) -> str | None:
+    """The optional enumeration ``name``, case-insensitive, in the case of ``allowed`` (or
+    an alias of one of them) (40017 when it is none of them: a filter with a typo must not
+    look like "no records")."""
     text = opt_str(ctx.params, name)
     if text is None:
         return None
     value = text.upper() if upper else text.lower()
+    if aliases:
+        value = aliases.get(value, value)
     if value not in allowed:
         raise fail(errors.PARAM_INVALID, f"{name} must be one of {', '.join(sorted(allowed))}")
     return value
@@ -125,7 +141,11 @@ async def bills(ctx: Ctx) -> Any:
     permission=READ,
     params=(
         COIN_ID,
-        Param("fromType", description="case-insensitive", enum=tuple(sorted(ACCOUNT_TYPES))),
+        Param(
+            "fromType",
+            description="case-insensitive; EXCHANGE (Bitget v1's name) is SPOT",
+            enum=tuple(sorted(ACCOUNT_TYPES | set(ACCOUNT_TYPE_ALIASES))),
+        ),
         *page_params("tradeTime (ms)"),
     ),
     response=schemas.TRANSFERS,
@@ -135,7 +155,7 @@ async def transfer_records(ctx: Ctx) -> Any:
     tradeTime cursors (ms)."""
     m = ctx.api.markets
     coin = _coin_name(ctx)
-    from_type = _choice(ctx, "fromType", ACCOUNT_TYPES, upper=True)
+    from_type = _choice(ctx, "fromType", ACCOUNT_TYPES, upper=True, aliases=ACCOUNT_TYPE_ALIASES)
     page = id_page(ctx)
     since = ctx.now - HISTORY_MS
     if page.after is not None and page.after <= since:  # only records older than 3 months
