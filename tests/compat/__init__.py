@@ -1,0 +1,1 @@
+"""Third-party exchange clients driven against the real server, with only the base URL changed."""
