@@ -174,16 +174,24 @@ def test_a_request_whose_client_leaves_mid_body_is_not_run(server: ServerProcess
     assert usdt(before) == "0"
 
 
-def test_a_header_over_the_limit_is_refused(server: ServerProcess) -> None:
-    big = b"GET /api/spot/v1/public/time HTTP/1.1\r\nHost: test\r\nX-Big: "
-    big += b"a" * MAX_HEADER_SIZE + b"\r\n\r\n"
-    with open_conn(server) as sock:
-        sock.sendall(big)
+def refusal(srv: ServerProcess, payload: bytes) -> tuple[int, Any]:
+    """Send ``payload`` on a new connection: the one answer's status and body, after which
+    the server closed the connection (and said so)."""
+    with open_conn(srv) as sock:
+        sock.sendall(payload)
         reader = Reader(sock)
         status, headers, body = reader.response()
         assert reader.closed()
-    assert status == 431
     assert headers["connection"] == "close"
+    assert headers["content-type"] == "application/json"
+    return status, body
+
+
+def test_a_header_over_the_limit_is_refused(server: ServerProcess) -> None:
+    big = b"GET /api/spot/v1/public/time HTTP/1.1\r\nHost: test\r\nX-Big: "
+    big += b"a" * MAX_HEADER_SIZE + b"\r\n\r\n"
+    status, body = refusal(server, big)
+    assert status == 431
     assert body["code"] == "40017"
     assert body["msg"] == f"Parameter verification failed: header over {MAX_HEADER_SIZE} bytes"
 
@@ -210,14 +218,8 @@ NOT_HTTP = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not HTTP\r\n\r\n"  # a
 
 
 def test_bytes_that_are_not_http_get_the_envelope(server: ServerProcess) -> None:
-    with open_conn(server) as sock:
-        sock.sendall(NOT_HTTP)
-        reader = Reader(sock)
-        status, headers, body = reader.response()
-        assert reader.closed()
+    status, body = refusal(server, NOT_HTTP)
     assert status == 400
-    assert headers["connection"] == "close"
-    assert headers["content-type"] == "application/json"
     assert body["code"] == "40017"
     assert body["msg"] == "Parameter verification failed: not a valid HTTP request"
     assert body["data"] is None
@@ -229,12 +231,8 @@ def test_refusals_before_the_header_have_access_log_lines(tmp_path: Path) -> Non
     srv = ServerProcess(tmp_path / "data", args).start()
     try:
         for payload in (NOT_HTTP, b"GET / HTTP/1.1\r\nX-Big: " + b"a" * MAX_HEADER_SIZE):
-            with open_conn(srv) as sock:
-                sock.sendall(payload)
-                Reader(sock).response()
-        with open_conn(srv) as sock:
-            sock.sendall(b"GET / HT")
-            Reader(sock).response()
+            refusal(srv, payload)
+        assert refusal(srv, b"GET / HT")[0] == 408
         assert srv.stop() == 0
     finally:
         srv.stop()
