@@ -334,7 +334,8 @@ def _as_declared(value: Any, schema: dict[str, Any], in_body: bool) -> Any:
 
 def _scalar_values(schema: dict[str, Any]) -> tuple[list[Any], list[Any]]:
     """(values the schema admits that the server must accept, values to try for refusal)."""
-    good: list[Any] = list(schema.get("enum", []))
+    # "" and null in an optional parameter's enumeration mean "left out", not a value
+    good: list[Any] = [v for v in schema.get("enum", []) if v not in ("", None)]
     bad = list(CANDIDATES)
     if "minimum" in schema:
         bad.append(schema["minimum"] - 1)

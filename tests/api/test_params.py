@@ -352,3 +352,20 @@ async def test_numbers_with_huge_exponents_are_refused_at_once(ex: InProc, numbe
         r = await ex.call(user, "POST", path, raw=(body % number).encode())
         assert (r.status_code, r.json()["code"]) == (400, "40017"), r.text
         assert "too many digits" in r.json()["msg"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        (DEPTH, {"symbol": S, "type": "", "limit": ""}),
+        (CANDLES, {"symbol": S, "period": "1min", "after": "", "before": "", "limit": ""}),
+        ("/api/spot/v1/market/fills", {"symbol": S, "limit": ""}),
+    ],
+)
+async def test_an_empty_query_value_is_not_given(
+    ex: InProc, path: str, params: dict[str, str]
+) -> None:
+    """``?limit=`` is the same as no ``limit`` (as the document declares: "" is admitted)."""
+    given = await ex.ok(None, "GET", path, params=params)
+    absent = {k: v for k, v in params.items() if v}
+    assert given == await ex.ok(None, "GET", path, params=absent)

@@ -34,7 +34,7 @@ from openweex.api import wire
 from openweex.api.auth import access_headers, authenticate
 from openweex.api.params import Rejected, request_params
 from openweex.api.ratelimit import RateLimiter
-from openweex.api.routing import ROUTES, Ctx, RouteSpec
+from openweex.api.routing import PATH_INT_DIGITS, ROUTES, Ctx, RouteSpec
 from openweex.domain import errors
 from openweex.domain.errors import Reject
 from openweex.domain.markets import Markets
@@ -306,7 +306,7 @@ def _path_pattern(path: str) -> re.Pattern[str]:
         if m is None:
             out.append(re.escape(seg))
         elif m.group(2) == "int":
-            out.append(f"(?P<{m.group(1)}>[0-9]{{1,18}})")
+            out.append(f"(?P<{m.group(1)}>[0-9]{{1,{PATH_INT_DIGITS}}})")
         else:
             out.append(f"(?P<{m.group(1)}>[^/]+)")
     return re.compile("/".join(out))

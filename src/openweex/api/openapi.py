@@ -20,7 +20,7 @@ from typing import Any
 
 from openweex import __version__
 from openweex.api.ratelimit import LIMITS
-from openweex.api.routing import ARRAY, DECIMAL, INTEGER, Param, RouteSpec
+from openweex.api.routing import ARRAY, DECIMAL, INTEGER, PATH_INT_DIGITS, Param, RouteSpec
 from openweex.api.schemas import COMPONENTS, ref
 from openweex.domain.errors import SUCCESS
 from openweex.domain.values import DECIMAL_PATTERN
@@ -111,10 +111,29 @@ def param_schema(p: Param, in_body: bool) -> dict[str, Any]:
     return schema
 
 
+def _or_empty(schema: dict[str, Any], in_body: bool = True) -> dict[str, Any]:
+    """The schema of an optional parameter, which may also be sent as "" (in a query or a
+    body) or null (in a body): the same as leaving it out, see api/params.py."""
+    out = dict(schema)
+    types = [out["type"]] if isinstance(out["type"], str) else list(out["type"])
+    if "string" not in types:
+        types.append("string")
+        out["maxLength"] = 0  # a number or a list: the only text it may be is ""
+    out["type"] = [*types, "null"] if in_body else types
+    if "enum" in out:
+        out["enum"] = [*out["enum"], "", None] if in_body else [*out["enum"], ""]
+    if "pattern" in out:
+        out["pattern"] = "^$|" + out["pattern"]
+    return out
+
+
 def _object(params: tuple[Param, ...]) -> dict[str, Any]:
     schema: dict[str, Any] = {
         "type": "object",
-        "properties": {p.name: param_schema(p, True) for p in params},
+        "properties": {
+            p.name: param_schema(p, True) if p.required else _or_empty(param_schema(p, True))
+            for p in params
+        },
     }
     required = [p.name for p in params if p.required]
     if required:
@@ -133,7 +152,7 @@ def _parameters(spec: RouteSpec) -> list[dict[str, Any]]:
             "name": seg[1:-1].split(":")[0],
             "in": "path",
             "required": True,
-            "schema": {"type": "integer", "minimum": 0},
+            "schema": {"type": "integer", "minimum": 0, "maximum": 10**PATH_INT_DIGITS - 1},
         }
         for seg in spec.path.split("/")
         if seg.startswith("{")
@@ -144,7 +163,9 @@ def _parameters(spec: RouteSpec) -> list[dict[str, Any]]:
                 "name": p.name,
                 "in": "query",
                 "required": p.required,
-                "schema": param_schema(p, False),
+                "schema": param_schema(p, False)
+                if p.required
+                else _or_empty(param_schema(p, False), in_body=False),
             }
             for p in spec.params
         ]
@@ -192,6 +213,10 @@ def _operation(spec: RouteSpec, methods_on_path: int) -> dict[str, Any]:
         responses["429"] = _json("rate limited", _ERROR) | {"headers": _RETRY_AFTER}
     if spec.path.startswith(_ADMIN):
         responses["401"] = _json("missing or wrong X-Admin-Token", _ERROR)
+    if "{" in spec.path:
+        responses["404"] = _json(
+            f"a path parameter that is not 1 to {PATH_INT_DIGITS} digits", _ERROR
+        )
     op: dict[str, Any] = {
         "summary": _markdown(spec.summary),
         "operationId": spec.handler.__name__ + "_" + spec.method.lower(),

@@ -18,6 +18,9 @@ from openweex.engine.ledger import ApiKeyRecord
 if TYPE_CHECKING:
     from openweex.api.app import Api
 
+# An ``{name:int}`` path segment is 1 to this many digits; any other segment is not found.
+PATH_INT_DIGITS = 18
+
 READ = "SPOT_ACCOUNT_R"
 TRADE = "SPOT_TRADE"
 
