@@ -366,6 +366,12 @@ async def test_an_empty_query_value_is_not_given(
     ex: InProc, path: str, params: dict[str, str]
 ) -> None:
     """``?limit=`` is the same as no ``limit`` (as the document declares: "" is admitted)."""
+
+    def timeless(data: Any) -> Any:  # depth carries the time it was read at
+        return (
+            {k: v for k, v in data.items() if k != "timestamp"} if isinstance(data, dict) else data
+        )
+
     given = await ex.ok(None, "GET", path, params=params)
     absent = {k: v for k, v in params.items() if v}
-    assert given == await ex.ok(None, "GET", path, params=absent)
+    assert timeless(given) == timeless(await ex.ok(None, "GET", path, params=absent))

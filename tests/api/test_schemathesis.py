@@ -9,17 +9,21 @@ the schema declared for that status (errors included). A request the document ca
 invalid must be refused.
 
 The exchange runs in-process on the event loop that serves the ASGI calls; it is started by
-the first call and stopped when the module's tests are done.
+the first call and stopped when the module's tests are done. The schema is loaded from the
+document the app serves, built the same way, so that collecting the module starts nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import pytest
 import requests
 import schemathesis
@@ -32,7 +36,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from openweex.api.openapi import OPENAPI_PATH
+from openweex.api.app import load_routes
+from openweex.api.openapi import OPENAPI_PATH, openapi_document
 from tests.api.helpers import ADMIN_TOKEN, ORDERS, InProc, auth_headers, limit_order
 from tests.support.server import User
 
@@ -48,12 +53,13 @@ CHECKS = [
 class Exchange:
     """An ASGI app that opens an in-process exchange on the loop of its first call (so the
     runtime and the requests share one event loop), with a maker quoting BTCUSDT and a
-    funded trader whose key signs the fuzzed requests."""
+    funded trader whose key signs the fuzzed requests. Nothing is made before that call."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.ex = InProc(data_dir)
+    def __init__(self) -> None:
+        self.ex: InProc | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.trader: User | None = None
+        self.data_dir: Path | None = None
         self._ready: asyncio.Lock | None = None
 
     async def _start(self) -> None:
@@ -62,12 +68,14 @@ class Exchange:
         async with self._ready:
             if self.loop is not None:
                 return
-            await self.ex.start()
+            self.data_dir = Path(tempfile.mkdtemp(prefix="openweex-schemathesis-"))
+            self.ex = ex = InProc(self.data_dir / "data")
+            await ex.start()
             self.loop = asyncio.get_running_loop()
-            maker = await self.ex.new_user({"USDT": "10000000", "BTC": "100"})
-            await self.ex.ok(maker, "POST", ORDERS, body=limit_order("buy", "10000", "1"))
-            await self.ex.ok(maker, "POST", ORDERS, body=limit_order("sell", "90000", "1"))
-            self.trader = await self.ex.new_user({"USDT": "1000000", "BTC": "10"})
+            maker = await ex.new_user({"USDT": "10000000", "BTC": "100"})
+            await ex.ok(maker, "POST", ORDERS, body=limit_order("buy", "10000", "1"))
+            await ex.ok(maker, "POST", ORDERS, body=limit_order("sell", "90000", "1"))
+            self.trader = await ex.new_user({"USDT": "1000000", "BTC": "10"})
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -80,11 +88,14 @@ class Exchange:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         await self._start()
+        assert self.ex is not None
         await self.ex.app(scope, receive, send)
 
     def stop(self) -> None:
-        if self.loop is not None:
+        if self.loop is not None and self.ex is not None:
             asyncio.run_coroutine_threadsafe(self.ex.stop(), self.loop).result(timeout=60)
+        if self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 class Signer(requests.auth.AuthBase):
@@ -92,8 +103,8 @@ class Signer(requests.auth.AuthBase):
     one the token. A credential header the generated case left out stays out, so a case
     testing its absence still tests it."""
 
-    def __init__(self, user: User, private: set[tuple[str, str]]) -> None:
-        self.user = user
+    def __init__(self, exchange: Exchange, private: set[tuple[str, str]]) -> None:
+        self.exchange = exchange
         self.private = private
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -104,7 +115,8 @@ class Signer(requests.auth.AuthBase):
         elif (method, url.path) in self.private:
             body = r.body or b""
             raw = body.encode() if isinstance(body, str) else body
-            credentials = auth_headers(self.user, method, url.path, url.query, raw)
+            assert self.exchange.trader is not None  # the app starts before the first call
+            credentials = auth_headers(self.exchange.trader, method, url.path, url.query, raw)
         else:
             credentials = {}
         for name, value in credentials.items():
@@ -161,22 +173,25 @@ def private_operations(document: dict[str, Any]) -> set[tuple[str, str]]:
     }
 
 
-@pytest.fixture(scope="module")
-def weex_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesis.BaseSchema]:
-    exchange = Exchange(tmp_path_factory.mktemp("schemathesis") / "data")
-    try:
-        schema = schemathesis.openapi.from_asgi(OPENAPI_PATH, exchange)
-        assert exchange.trader is not None
-        private = private_operations(schema.raw_schema)
-        assert private, "the document declares no private operation"
-        schema.auth.set_from_requests(Signer(exchange.trader, private))
-        schema.hook(flatmap_case)
-        yield schema
-    finally:
-        exchange.stop()
+# The document the app serves (tests/api/test_openapi.py holds the two equal), loaded
+# without calling the app, so that collecting this module starts nothing.
+EXCHANGE = Exchange()
+schema = schemathesis.openapi.from_dict(orjson.loads(orjson.dumps(openapi_document(load_routes()))))
+schema.app = EXCHANGE
+schema.location = OPENAPI_PATH
+schema.auth.set_from_requests(Signer(EXCHANGE, private_operations(schema.raw_schema)))
+schema.hook(flatmap_case)
 
 
-schema = schemathesis.pytest.from_fixture("weex_schema")
+@pytest.fixture(scope="module", autouse=True)
+def _exchange_stopped() -> Iterator[None]:
+    """The exchange the fuzzed requests started is stopped when the module is done."""
+    yield
+    EXCHANGE.stop()
+
+
+def test_the_document_declares_private_operations() -> None:
+    assert private_operations(schema.raw_schema)
 
 
 @schema.parametrize()
