@@ -146,13 +146,18 @@ def test_a_header_that_trickles_in_is_cut_at_the_timeout(
     assert took >= TIMEOUT * 0.9
 
 
-def test_a_body_that_stalls_gets_the_envelope_and_nothing_changes(server: ServerProcess) -> None:
-    uid = server.admin("POST", "/accounts")["uid"]
-    before = account(server, uid)
+def short_deposit(srv: ServerProcess) -> tuple[str, Any, bytes]:
+    """A new account, its state, and a deposit of 50 USDT to it whose body is the whole JSON
+    object but is announced 10 bytes longer: a body that never ends."""
+    uid = srv.admin("POST", "/accounts")["uid"]
     body = json.dumps({"uid": uid, "coin": "USDT", "amount": "50"}).encode()
+    return uid, account(srv, uid), post_head("/admin/v1/deposits", len(body) + 10) + body
+
+
+def test_a_body_that_stalls_gets_the_envelope_and_nothing_changes(server: ServerProcess) -> None:
+    uid, before, request = short_deposit(server)
     with open_conn(server) as sock:
-        # the whole JSON object, but a body announced 10 bytes longer that never ends
-        sock.sendall(post_head("/admin/v1/deposits", len(body) + 10) + body)
+        sock.sendall(request)
         started = time.monotonic()
         reader = Reader(sock)
         status, headers, answer = reader.response()
@@ -165,11 +170,9 @@ def test_a_body_that_stalls_gets_the_envelope_and_nothing_changes(server: Server
 
 
 def test_a_request_whose_client_leaves_mid_body_is_not_run(server: ServerProcess) -> None:
-    uid = server.admin("POST", "/accounts")["uid"]
-    before = account(server, uid)
-    body = json.dumps({"uid": uid, "coin": "USDT", "amount": "50"}).encode()
+    uid, before, request = short_deposit(server)
     with open_conn(server) as sock:
-        sock.sendall(post_head("/admin/v1/deposits", len(body) + 10) + body)
+        sock.sendall(request)
         time.sleep(0.1)
     time.sleep(0.2)
     assert account(server, uid) == before
@@ -305,10 +308,9 @@ def test_at_shutdown_a_request_waiting_for_its_body_gets_40200(tmp_path: Path) -
     500; the request is not run."""
     srv = ServerProcess(tmp_path / "data", ["--no-rate-limits"]).start()  # default timeouts
     try:
-        uid = srv.admin("POST", "/accounts")["uid"]
-        body = json.dumps({"uid": uid, "coin": "USDT", "amount": "50"}).encode()
+        uid, _, request = short_deposit(srv)
         with open_conn(srv) as sock:
-            sock.sendall(post_head("/admin/v1/deposits", len(body) + 10) + body)
+            sock.sendall(request)
             time.sleep(0.2)
             started = time.monotonic()
             assert srv.proc is not None
