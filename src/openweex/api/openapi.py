@@ -111,7 +111,7 @@ def param_schema(p: Param, in_body: bool) -> dict[str, Any]:
     return schema
 
 
-def _or_empty(schema: dict[str, Any], in_body: bool = True) -> dict[str, Any]:
+def _or_empty(schema: dict[str, Any], in_body: bool) -> dict[str, Any]:
     """The schema of an optional parameter, which may also be sent as "" (in a query or a
     body) or null (in a body): the same as leaving it out, see api/params.py."""
     out = dict(schema)
@@ -127,13 +127,16 @@ def _or_empty(schema: dict[str, Any], in_body: bool = True) -> dict[str, Any]:
     return out
 
 
+def _declared(p: Param, in_body: bool) -> dict[str, Any]:
+    """The schema of ``p`` as a request may send it: an optional one may also be empty."""
+    schema = param_schema(p, in_body)
+    return schema if p.required else _or_empty(schema, in_body)
+
+
 def _object(params: tuple[Param, ...]) -> dict[str, Any]:
     schema: dict[str, Any] = {
         "type": "object",
-        "properties": {
-            p.name: param_schema(p, True) if p.required else _or_empty(param_schema(p, True))
-            for p in params
-        },
+        "properties": {p.name: _declared(p, True) for p in params},
     }
     required = [p.name for p in params if p.required]
     if required:
@@ -163,9 +166,7 @@ def _parameters(spec: RouteSpec) -> list[dict[str, Any]]:
                 "name": p.name,
                 "in": "query",
                 "required": p.required,
-                "schema": param_schema(p, False)
-                if p.required
-                else _or_empty(param_schema(p, False), in_body=False),
+                "schema": _declared(p, False),
             }
             for p in spec.params
         ]
